@@ -1,0 +1,51 @@
+# The two commands: `make run` serves Flywheel, `make test` runs the whole suite.
+# Both set everything up on a fresh machine with Python 3.11.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test lint format bench migrate setup clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+migrate: setup
+	$(FLASK) db upgrade
+
+run: migrate
+	$(FLASK) projects ensure-first
+	@echo "Serving on $${BIND:-127.0.0.1:8000} with the survey worker beside it (Ctrl-C stops both)."
+	@trap 'kill 0' INT TERM EXIT; \
+	$(FLASK) surveys worker & \
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: migrate $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: migrate $(VENV)/.installed-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var

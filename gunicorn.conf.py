@@ -1,0 +1,16 @@
+"""gunicorn settings for `make run` and production; override with environment variables."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 60
+graceful_timeout = 20
+keepalive = 5
+# Tokens live in link paths (/r/<token>, /u/<token>): the access log redacts them.
+logger_class = "service.logs.RedactingLogger"
+accesslog = os.environ.get("ACCESS_LOG", "-")
+errorlog = "-"

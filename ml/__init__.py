@@ -1,0 +1,1 @@
+"""Texts in, clusters out: the complaint-theme pipeline (numpy and scikit-learn only)."""

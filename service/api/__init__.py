@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1: one blueprint per resource, all behind the secret key."""

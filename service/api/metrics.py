@@ -1,0 +1,31 @@
+"""NPS metrics with margins of error, grouped by period, channel, locale or property."""
+
+from service.api.base import api_blueprint
+from service.auth import current_project
+from service.db import db
+from service.schemas.metrics import NPS_DESCRIPTION, MetricsArgs, MetricsSchema
+from surveys.metrics import MetricsQuery, nps_metrics
+from surveys.response_filters import ResponseFilters
+
+bp = api_blueprint("metrics", __name__, "NPS and its margin of error.")
+
+
+@bp.route("/metrics/nps", methods=["GET"])
+@bp.arguments(MetricsArgs, location="query")
+@bp.response(200, MetricsSchema)
+@bp.doc(description=NPS_DESCRIPTION)
+def nps(args):
+    """NPS with its 95% margin of error, overall and per bucket."""
+    project = current_project()
+    query = MetricsQuery(
+        filters=ResponseFilters(
+            survey_id=args.get("survey_id"),
+            since=args.get("since"),
+            until=args.get("until"),
+            channel=args.get("channel"),
+        ),
+        group_by=args.get("group_by"),
+        weight_property=args.get("weight"),
+        count_all=args["count"] == "all",
+    )
+    return nps_metrics(db(), project, query)

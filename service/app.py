@@ -1,0 +1,45 @@
+"""The Flask app factory: config, database, API blueprints, error handling and CLI."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from service import db as dbmod
+from service import errors
+from service.config import Settings
+from service.openapi import configure
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    settings = Settings.from_env(overrides)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        FLYWHEEL=settings,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    dbmod.init_app(app, settings.database_url)
+    errors.register(app)
+    api = configure(app)
+
+    from service.api import metrics, people, project, responses, surveys
+
+    for module in (project, people, surveys, responses, metrics):
+        api.register_blueprint(module.bp)
+
+    from service.cli import register as register_cli
+
+    register_cli(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"ok": True}
+
+    return app

@@ -1,0 +1,11 @@
+"""The `flask --app wsgi ...` commands: db, projects, surveys (worker)."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from service.cli import db_commands, project_commands, survey_commands
+
+    app.cli.add_command(db_commands.db)
+    app.cli.add_command(project_commands.projects)
+    app.cli.add_command(survey_commands.surveys)

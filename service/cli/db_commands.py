@@ -1,0 +1,37 @@
+"""`flask --app wsgi db upgrade|downgrade|revision`: schema migrations."""
+
+import click
+from flask.cli import with_appcontext
+
+from service import migrate
+from service.db import engine
+
+
+@click.group("db")
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="heads")
+@with_appcontext
+def upgrade(revision: str) -> None:
+    """Create or migrate the schema (SQLite or PostgreSQL)."""
+    migrate.upgrade(engine(), revision)
+    click.echo(f"database at revision {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def downgrade(revision: str) -> None:
+    """Step the schema back to REVISION."""
+    migrate.downgrade(engine(), revision)
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def revision(message: str) -> None:
+    """Write a new migration from the difference between models and database."""
+    migrate.revision(engine(), message)

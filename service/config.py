@@ -1,0 +1,61 @@
+"""Configuration from environment variables, with embedded defaults for a laptop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(var_dir: Path) -> str:
+    """Generated once into var/ so sessions and tokens survive restarts."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: when several gunicorn workers start at once, the first file wins for all.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path
+    database_url: str
+    secret_key: str
+    public_url: str
+    smtp_url: str | None
+    mail_from: str
+    redis_url: str | None
+    max_body_bytes: int = 1024 * 1024
+    max_batch_body_bytes: int = 32 * 1024 * 1024
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, overrides: dict[str, Any] | None = None) -> Settings:
+        env = {**os.environ, **{k: v for k, v in (overrides or {}).items() if isinstance(v, str)}}
+        var_dir = Path(env.get("VAR_DIR") or ROOT / "var")
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'flywheel.db'}"
+        if database_url.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; accept the common scheme too.
+            database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+        return cls(
+            var_dir=var_dir,
+            database_url=database_url,
+            secret_key=env.get("SECRET_KEY") or _secret_key(var_dir),
+            public_url=(env.get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("MAIL_FROM") or "Flywheel <nps@localhost>",
+            redis_url=env.get("REDIS_URL") or None,
+            extra={k: v for k, v in (overrides or {}).items() if not isinstance(v, str)},
+        )

@@ -1,0 +1,96 @@
+"""Every error as JSON `{"error": {"code", "message", "details"}}`: the one place that maps
+domain errors and HTTP exceptions to statuses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+from surveys.errors import Conflict, DomainError, Invalid, NotFound
+
+log = logging.getLogger(__name__)
+
+STATUS_OF: dict[type[DomainError], int] = {NotFound: 404, Invalid: 422, Conflict: 409}
+CODE_OF_STATUS = {
+    400: "malformed",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "internal",
+}
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True, metadata={"example": "invalid"})
+    message = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None, headers=None
+):
+    body = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    body.status_code = status
+    for key, value in (headers or {}).items():
+        body.headers[key] = value
+    return body
+
+
+def _status_of(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 400
+
+
+def http_error(exc: HTTPException):
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    details: dict[str, Any] = {}
+    message = data.get("message") or exc.description or exc.name
+    code = CODE_OF_STATUS.get(status, "error")
+    if messages:
+        details = messages
+        if status == 422:
+            names = sorted(
+                {name for loc in messages.values() if isinstance(loc, dict) for name in loc}
+            )
+            message = "invalid fields: " + ", ".join(names) if names else "invalid input"
+        if status == 400 and "json" in messages:
+            code, message = "malformed_json", "the request body is not valid JSON"
+    if status == 413:
+        message = "the request body is larger than this endpoint accepts"
+    headers = dict(data.get("headers") or {})
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        headers["Allow"] = exc.get_response().headers["Allow"]
+    return error_response(status, code, message, details, headers)
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        return error_response(_status_of(exc), exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return http_error(exc)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal", "an unexpected error occurred")

@@ -1,0 +1,1 @@
+"""Marshmallow schemas: the JSON shapes of the API, which also generate its OpenAPI description."""

@@ -1,0 +1,74 @@
+"""Field types shared by the schemas: UTC datetimes, JSON property maps, HH:MM times."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from surveys.periods import is_valid_zone
+
+MAX_PROPERTIES = 200
+
+
+class UtcDateTime(fields.DateTime):
+    """ISO 8601 in and out; stored naive UTC, shown with a `Z`. Naive input is taken as UTC."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        if not 1900 <= parsed.year <= 2999:
+            raise ValidationError("year must be between 1900 and 2999")
+        return parsed
+
+
+class Properties(fields.Dict):
+    """A flat JSON object of strings, numbers and booleans (or null to remove a key)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "metadata",
+            {
+                "description": "Flat object of strings, numbers, booleans.",
+                "example": {"plan": "pro", "mrr": 49.0},
+            },
+        )
+        super().__init__(keys=fields.String(), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, Any]:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if len(result) > MAX_PROPERTIES:
+            raise ValidationError(f"at most {MAX_PROPERTIES} properties")
+        for key, item in result.items():
+            if not key or len(key) > 100:
+                raise ValidationError("property names are 1–100 characters")
+            if isinstance(item, float) and item != item:
+                raise ValidationError(f"property {key!r} is not a number")
+            if item is not None and not isinstance(item, (str, int, float, bool)):
+                raise ValidationError(f"property {key!r} must be a string, number or boolean")
+            if isinstance(item, str) and len(item) > 1000:
+                raise ValidationError(f"property {key!r} is longer than 1000 characters")
+        return result
+
+
+def validate_zone(value: str) -> None:
+    if not is_valid_zone(value):
+        raise ValidationError("unknown IANA time zone (e.g. Europe/Berlin)")
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def validate_hhmm(value: str) -> None:
+    if not _HHMM.match(value):
+        raise ValidationError("expected HH:MM (24-hour)")

@@ -1,0 +1,29 @@
+"""Schemas of the calling project's settings."""
+
+from marshmallow import Schema, fields, validate
+
+from service.schemas.common import UtcDateTime, validate_zone
+
+
+class ProjectSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    time_zone = fields.String(
+        validate=validate_zone,
+        metadata={"description": "IANA zone; periods (quarters, months) are cut in it."},
+    )
+    throttle_days = fields.Integer(
+        validate=validate.Range(min=0, max=3650),
+        metadata={"description": "Fatigue guard: nobody is surveyed more than once per this."},
+    )
+    allowed_origins = fields.List(
+        fields.String(validate=validate.Regexp(r"^https?://[^/\s]+/?$")),
+        validate=validate.Length(max=100),
+        metadata={"description": "Origins allowed to embed the widget (CORS)."},
+    )
+    require_identity_verification = fields.Boolean(
+        metadata={"description": "The widget must send a valid user_hash to act as a person."}
+    )
+    key_prefix = fields.String(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)

@@ -1,0 +1,84 @@
+"""Schemas of surveys: texts, cadence, channels and the rules of each door."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from service.pagination import PageArgs
+from service.schemas.common import UtcDateTime, validate_hhmm
+from surveys.catalog import CHANNELS
+from surveys.scoring import SEGMENTS
+
+
+def _locale_texts(description: str) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(validate=validate.Length(min=2, max=35)),
+        values=fields.String(validate=validate.Length(min=1, max=1000)),
+        metadata={"description": description},
+    )
+
+
+class SendWindowSchema(Schema):
+    start = fields.String(required=True, validate=validate_hhmm, metadata={"example": "09:00"})
+    end = fields.String(required=True, validate=validate_hhmm, metadata={"example": "17:00"})
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_: Any) -> None:
+        if data["start"] >= data["end"]:
+            raise ValidationError("start must be before end", "end")
+
+
+class SurveySchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    product_name = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "Substituted for {product} in the question texts."},
+    )
+    active = fields.Boolean(load_default=True)
+    channels = fields.List(
+        fields.String(validate=validate.OneOf(CHANNELS)),
+        validate=validate.Length(min=1, max=len(CHANNELS)),
+        metadata={"example": ["email", "widget"]},
+    )
+    question = _locale_texts(
+        'Per-locale override of the NPS question, e.g. {"en": "How likely is it that you '
+        'would recommend {product} to a colleague?"}. Built-in texts exist for en, ru, zh.'
+    )
+    followup = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([s.value for s in SEGMENTS])),
+        values=fields.Dict(
+            keys=fields.String(), values=fields.String(validate=validate.Length(max=1000))
+        ),
+        metadata={"description": "Follow-up question per segment and locale."},
+    )
+    email_subject = _locale_texts("Per-locale email subject.")
+    email_intro = _locale_texts("Per-locale first paragraph of the email.")
+    cadence_days = fields.Integer(
+        validate=validate.Range(min=1, max=3650), metadata={"example": 90}
+    )
+    first_delay_days = fields.Integer(validate=validate.Range(min=0, max=3650))
+    sample_rate = fields.Float(validate=validate.Range(min=0.0, max=1.0))
+    spread_days = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=0, max=365),
+        metadata={"description": "Days a wave is spread over; null: the cadence's working days."},
+    )
+    send_window = fields.Nested(
+        SendWindowSchema,
+        allow_none=True,
+        metadata={"description": "Local send hours; null for any time."},
+    )
+    reminder_after_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=365))
+    min_age_days = fields.Integer(validate=validate.Range(min=0, max=3650))
+    dismiss_backoff_days = fields.Integer(validate=validate.Range(min=0, max=3650))
+    daily_response_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+
+
+class SurveyListArgs(PageArgs):
+    active = fields.Boolean()

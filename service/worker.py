@@ -1,0 +1,47 @@
+"""The background worker: runs every pass (scheduling, dispatch, theme runs) in a loop.
+
+Work that is not a web request runs here, in its own process, never in a gunicorn worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from flask import Flask
+
+from service.db import db
+
+log = logging.getLogger(__name__)
+
+# A pass takes the app and returns how many items it handled.
+WorkerPass = Callable[[Flask], int]
+
+
+def worker_passes() -> list[tuple[str, WorkerPass]]:
+    return []
+
+
+def run_once(app: Flask) -> dict[str, int]:
+    done: dict[str, int] = {}
+    for name, work in worker_passes():
+        with app.app_context():
+            try:
+                done[name] = work(app)
+            except Exception:
+                # One failing pass must not stop the others; it is retried next round.
+                log.exception("worker pass %s failed", name)
+                db().rollback()
+                done[name] = -1
+    return done
+
+
+def run_forever(app: Flask, interval: float) -> None:
+    log.info("worker started; passes: %s", ", ".join(n for n, _ in worker_passes()) or "none")
+    while True:
+        started = time.monotonic()
+        done = run_once(app)
+        if any(v > 0 for v in done.values()):
+            log.info("worker pass: %s", done)
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))

@@ -1,0 +1,165 @@
+"""Recording answers: the one function every door (API, widget, email link) calls.
+
+Score validation, "survey closed", idempotency and "one invitation or display, one response"
+live here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from surveys.clock import to_naive_utc
+from surveys.errors import Invalid, NotFound, SurveyClosed
+from surveys.models import Person, Survey, SurveyResponse
+from surveys.scoring import is_valid_score
+
+MAX_COMMENT = 5000
+RESPONSE_CHANNELS = ("api", "email", "widget", "link", "import")
+
+
+@dataclass(frozen=True)
+class Answer:
+    survey_id: int | None
+    score: int | None
+    channel: str = "api"
+    comment: str | None = None
+    locale: str | None = None
+    created_at: datetime | None = None
+    properties: dict[str, Any] | None = None
+    idempotency_key: str | None = None
+    invitation_id: int | None = None
+    display_id: int | None = None
+    category: str | None = None
+    page_url: str | None = None
+
+
+def check_comment(comment: str | None) -> str | None:
+    if comment is None:
+        return None
+    if len(comment) > MAX_COMMENT:
+        raise Invalid(
+            f"comment is longer than {MAX_COMMENT} characters",
+            {"comment": [f"at most {MAX_COMMENT} characters"]},
+        )
+    return comment
+
+
+def _check(session: Session, project_id: int, answer: Answer) -> Survey | None:
+    if answer.channel not in RESPONSE_CHANNELS:
+        raise Invalid(f"unknown channel {answer.channel!r}", {"channel": ["unknown channel"]})
+    check_comment(answer.comment)
+    if answer.survey_id is None:
+        # Free-form feedback: a comment without a score, outside any survey.
+        if answer.score is not None:
+            raise Invalid("a score needs a survey_id", {"survey_id": ["required with a score"]})
+        if not answer.comment or not answer.comment.strip():
+            raise Invalid("feedback needs a comment", {"comment": ["must not be empty"]})
+        return None
+    if answer.score is not None and not is_valid_score(answer.score):
+        raise Invalid("score must be an integer from 0 to 10", {"score": ["must be 0–10"]})
+    survey = session.get(Survey, answer.survey_id)
+    if survey is None or survey.project_id != project_id:
+        raise NotFound(f"survey {answer.survey_id} not found", {"survey_id": answer.survey_id})
+    # History may be imported into a closed survey; live answers may not.
+    if not survey.active and answer.created_at is None:
+        raise SurveyClosed(f"survey {survey.id} is closed", {"survey_id": survey.id})
+    return survey
+
+
+def _existing(session: Session, project_id: int, answer: Answer) -> SurveyResponse | None:
+    if answer.idempotency_key:
+        found = session.scalar(
+            select(SurveyResponse).where(
+                SurveyResponse.project_id == project_id,
+                SurveyResponse.idempotency_key == answer.idempotency_key,
+            )
+        )
+        if found is not None:
+            return found
+    for column, value in (
+        (SurveyResponse.invitation_id, answer.invitation_id),
+        (SurveyResponse.display_id, answer.display_id),
+    ):
+        if value is not None:
+            found = session.scalar(select(SurveyResponse).where(column == value))
+            if found is not None:
+                return found
+    return None
+
+
+def record_answer(
+    session: Session, project_id: int, person: Person, answer: Answer, *, now: datetime
+) -> tuple[SurveyResponse, bool]:
+    """Store an answer; returns (response, created).
+
+    A repeated Idempotency-Key returns the first response unchanged. A second answer to the
+    same invitation or display updates that response: one invitation, one response.
+    """
+    _check(session, project_id, answer)
+    existing = _existing(session, project_id, answer)
+    if existing is not None:
+        if answer.idempotency_key and existing.idempotency_key == answer.idempotency_key:
+            return existing, False
+        if answer.score is not None:
+            existing.score = answer.score
+        if answer.comment is not None:
+            existing.comment = answer.comment
+        existing.updated_at = now
+        session.flush()
+        return existing, False
+    created_at = to_naive_utc(answer.created_at) if answer.created_at else now
+    response = SurveyResponse(
+        project_id=project_id,
+        survey_id=answer.survey_id,
+        person_id=person.id,
+        score=answer.score,
+        comment=answer.comment,
+        channel=answer.channel,
+        locale=answer.locale or person.locale,
+        category=answer.category,
+        page_url=answer.page_url,
+        excluded=False,
+        properties=dict(answer.properties if answer.properties is not None else person.properties),
+        idempotency_key=answer.idempotency_key,
+        invitation_id=answer.invitation_id,
+        display_id=answer.display_id,
+        created_at=created_at,
+        updated_at=now,
+    )
+    session.add(response)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # A concurrent request with the same key or invitation won the race: return its row.
+        winner = _existing(session, project_id, answer)
+        if winner is None:
+            raise
+        return record_answer(session, project_id, person, answer, now=now)
+    return response, True
+
+
+def get_response(session: Session, project_id: int, response_id: int) -> SurveyResponse:
+    response = session.get(SurveyResponse, response_id)
+    if response is None or response.project_id != project_id:
+        raise NotFound(f"response {response_id} not found")
+    return response
+
+
+def update_response(
+    session: Session, project_id: int, response_id: int, changes: dict[str, Any], *, now: datetime
+) -> SurveyResponse:
+    response = get_response(session, project_id, response_id)
+    if "comment" in changes:
+        response.comment = check_comment(changes["comment"])
+    if "excluded" in changes:
+        response.excluded = bool(changes["excluded"])
+    response.updated_at = now
+    session.flush()
+    return response

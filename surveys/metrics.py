@@ -1,0 +1,230 @@
+"""NPS metrics by SQL aggregation: buckets by period, channel, locale or property.
+
+A person counts once per bucket, with their latest non-excluded scored answer in that bucket
+(ROW_NUMBER over person and bucket); `count_all` counts every answer instead. Responses
+without a score count in no NPS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, and_, case, cast, func, literal, select
+from sqlalchemy.orm import Session
+
+from surveys.errors import Invalid
+from surveys.models import Project, SurveyResponse
+from surveys.periods import UNITS, Period, periods_between
+from surveys.response_filters import ResponseFilters, response_conditions
+from surveys.statistics import NpsEstimate, effective_sample_size, nps_change, nps_estimate
+
+GROUPS = ("quarter", "month", "week", "channel", "locale")
+MAX_PERIODS = 1000
+
+
+@dataclass(frozen=True)
+class MetricsQuery:
+    filters: ResponseFilters
+    group_by: str | None = None
+    weight_property: str | None = None
+    count_all: bool = False
+
+
+def parse_property_ref(value: str, field: str) -> str:
+    """'property:mrr' -> 'mrr'."""
+    prefix = "property:"
+    if not value.startswith(prefix) or len(value) == len(prefix):
+        raise Invalid(
+            f"{field} must look like property:<name>", {field: ["expected property:<name>"]}
+        )
+    return value[len(prefix) :]
+
+
+def _scored_conditions(project_id: int, f: ResponseFilters) -> list[ColumnElement[bool]]:
+    return [
+        *response_conditions(project_id, f),
+        SurveyResponse.score.is_not(None),
+        SurveyResponse.excluded.is_(False),
+    ]
+
+
+def _periods(
+    session: Session, project: Project, conds: list[ColumnElement[bool]], unit: str
+) -> list[Period]:
+    first, last = session.execute(
+        select(func.min(SurveyResponse.created_at), func.max(SurveyResponse.created_at)).where(
+            *conds
+        )
+    ).one()
+    if first is None:
+        return []
+    periods = periods_between(first, last, unit, project.time_zone)
+    if len(periods) > MAX_PERIODS:
+        raise Invalid(
+            f"too many {unit} buckets ({len(periods)}); narrow since/until",
+            {"group_by": [f"at most {MAX_PERIODS} buckets"]},
+        )
+    return periods
+
+
+def _bucket_expression(group: str | None, periods: list[Period]) -> ColumnElement[Any]:
+    r = SurveyResponse
+    if group is None:
+        return literal("all")
+    if group in UNITS:
+        return case(*[(r.created_at < p.end, literal(i)) for i, p in enumerate(periods)])
+    if group == "channel":
+        return r.channel
+    if group == "locale":
+        return func.coalesce(r.locale, "")
+    return r.properties[parse_property_ref(group, "group_by")].as_string()
+
+
+def _aggregate(
+    session: Session,
+    conds: list[ColumnElement[bool]],
+    bucket: ColumnElement[Any],
+    weight: ColumnElement[Any] | None,
+    count_all: bool,
+) -> dict[Any, dict[str, float]]:
+    r = SurveyResponse
+    cols = [bucket.label("bucket"), r.score.label("score")]
+    if weight is not None:
+        cols.append(weight.label("weight"))
+        conds = [*conds, weight.is_not(None)]
+    if not count_all:
+        cols.append(
+            func.row_number()
+            .over(partition_by=(bucket, r.person_id), order_by=(r.created_at.desc(), r.id.desc()))
+            .label("rn")
+        )
+    inner = select(*cols).where(*conds).subquery()
+    score = inner.c.score
+    segments = {
+        "promoters": score >= 9,
+        "passives": and_(score >= 7, score <= 8),
+        "detractors": score <= 6,
+    }
+    aggregates = []
+    for name, cond in segments.items():
+        aggregates.append(func.sum(case((cond, 1), else_=0)).label(name))
+        if weight is not None:
+            w = inner.c.weight
+            aggregates.append(func.sum(case((cond, w), else_=0.0)).label(f"w_{name}"))
+    if weight is not None:
+        aggregates.append(func.sum(inner.c.weight * inner.c.weight).label("w2"))
+    stmt = select(inner.c.bucket, *aggregates).group_by(inner.c.bucket)
+    if not count_all:
+        stmt = stmt.where(inner.c.rn == 1)
+    return {row.bucket: row._asdict() for row in session.execute(stmt)}
+
+
+def _estimate(row: dict[str, float] | None, weighted: bool) -> tuple[NpsEstimate, dict[str, Any]]:
+    row = row or {}
+    counts = {k: int(row.get(k) or 0) for k in ("promoters", "passives", "detractors")}
+    if not weighted:
+        est = nps_estimate(counts["promoters"], counts["passives"], counts["detractors"])
+        return est, {"responses": sum(counts.values()), **counts}
+    w = {k: float(row.get(f"w_{k}") or 0.0) for k in counts}
+    total = sum(w.values())
+    n_eff = effective_sample_size(total, float(row.get("w2") or 0.0))
+    est = nps_estimate(w["promoters"], w["passives"], w["detractors"], effective_n=n_eff)
+    extra = {
+        "responses": sum(counts.values()),
+        **counts,
+        "weighted": {
+            "promoters": round(w["promoters"], 4),
+            "passives": round(w["passives"], 4),
+            "detractors": round(w["detractors"], 4),
+            "total": round(total, 4),
+            "effective_n": round(n_eff, 2),
+        },
+    }
+    return est, extra
+
+
+def _bucket_json(est: NpsEstimate, extra: dict[str, Any], weighted: bool) -> dict[str, Any]:
+    shares = est.percentages() if weighted else _count_pcts(extra)
+    return {
+        **extra,
+        **shares,
+        "nps": est.nps,
+        "margin_of_error": est.margin_of_error if est.nps is not None else None,
+        "ci_low": est.ci_low if est.nps is not None else None,
+        "ci_high": est.ci_high if est.nps is not None else None,
+        "low_sample": est.low_sample,
+    }
+
+
+def _count_pcts(extra: dict[str, Any]) -> dict[str, float | None]:
+    n = extra["responses"]
+    if not n:
+        return {"promoters_pct": None, "passives_pct": None, "detractors_pct": None}
+    return {
+        f"{k}_pct": round(100.0 * extra[k] / n, 2) for k in ("promoters", "passives", "detractors")
+    }
+
+
+def nps_metrics(session: Session, project: Project, q: MetricsQuery) -> dict[str, Any]:
+    if (
+        q.group_by is not None
+        and q.group_by not in GROUPS
+        and not q.group_by.startswith("property:")
+    ):
+        raise Invalid(f"unknown group_by {q.group_by!r}", {"group_by": ["unknown grouping"]})
+    if q.group_by and q.group_by.startswith("property:"):
+        parse_property_ref(q.group_by, "group_by")
+    weight = None
+    if q.weight_property is not None:
+        name = parse_property_ref(q.weight_property, "weight")
+        weight = cast(SurveyResponse.properties[name].as_float(), Float)
+    weighted = weight is not None
+    conds = _scored_conditions(project.id, q.filters)
+
+    overall_rows = _aggregate(session, conds, literal("all"), weight, q.count_all)
+    est, extra = _estimate(overall_rows.get("all"), weighted)
+    result: dict[str, Any] = {
+        "group_by": q.group_by,
+        "count": "all" if q.count_all else "person",
+        "weight": q.weight_property,
+        "time_zone": project.time_zone,
+        "overall": _bucket_json(est, extra, weighted),
+        "buckets": [],
+    }
+    if q.group_by is None:
+        return result
+    periods = _periods(session, project, conds, q.group_by) if q.group_by in UNITS else []
+    if q.group_by in UNITS and not periods:
+        return result
+    if periods:
+        conds = [*conds, SurveyResponse.created_at >= periods[0].start]
+    rows = _aggregate(session, conds, _bucket_expression(q.group_by, periods), weight, q.count_all)
+    if q.group_by in UNITS:
+        previous: NpsEstimate | None = None
+        for i, period in enumerate(periods):
+            est, extra = _estimate(rows.get(i), weighted)
+            bucket = {
+                "key": period.label,
+                "start": period.start,
+                "end": period.end,
+                **_bucket_json(est, extra, weighted),
+                "change": None,
+            }
+            if previous is not None and est.nps is not None and previous.nps is not None:
+                ch = nps_change(previous, est)
+                bucket["change"] = {
+                    "change": ch.change,
+                    "ci_low": ch.ci_low,
+                    "ci_high": ch.ci_high,
+                    "significant": ch.significant,
+                }
+            previous = est
+            result["buckets"].append(bucket)
+    else:
+        for key in sorted(rows, key=lambda k: (k is None, str(k))):
+            est, extra = _estimate(rows[key], weighted)
+            result["buckets"].append(
+                {"key": None if key is None else str(key), **_bucket_json(est, extra, weighted)}
+            )
+    return result

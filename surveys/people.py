@@ -1,0 +1,210 @@
+"""People: upsert by external_id or email, batch upsert, listing, and erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from surveys.clock import to_naive_utc
+from surveys.errors import Invalid, NotFound
+from surveys.models import (
+    Display,
+    Invitation,
+    Person,
+    SurveyResponse,
+    ThemeAssignment,
+)
+from surveys.paging import Page, keyset_page
+
+PLAIN_FIELDS = ("name", "locale", "time_zone")
+_CHUNK = 500
+
+
+def normalise_email(email: str | None) -> str | None:
+    return email.strip().lower() if email else None
+
+
+def _apply(person: Person, data: dict[str, Any]) -> None:
+    for name in PLAIN_FIELDS:
+        if name in data:
+            setattr(person, name, data[name])
+    if "email" in data:
+        person.email = normalise_email(data["email"])
+    if data.get("external_id") is not None:
+        person.external_id = data["external_id"]
+    if "created_at" in data:
+        person.created_at = to_naive_utc(data["created_at"]) if data["created_at"] else None
+    if data.get("properties"):
+        # Merge, not replace: integrations often send only what changed.
+        person.properties = {**(person.properties or {}), **data["properties"]}
+
+
+def get_person(session: Session, project_id: int, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None or person.project_id != project_id:
+        raise NotFound(f"person {person_id} not found")
+    return person
+
+
+def find_person(session: Session, project_id: int, data: dict[str, Any]) -> Person | None:
+    """Match by id, else external_id, else email: the order integrations rely on."""
+    if data.get("id") is not None:
+        return get_person(session, project_id, data["id"])
+    if data.get("external_id"):
+        return session.scalar(
+            select(Person).where(
+                Person.project_id == project_id, Person.external_id == data["external_id"]
+            )
+        )
+    email = normalise_email(data.get("email"))
+    if email:
+        return session.scalar(
+            select(Person)
+            .where(Person.project_id == project_id, Person.email == email)
+            .order_by(Person.id)
+            .limit(1)
+        )
+    return None
+
+
+def upsert_person(session: Session, project_id: int, data: dict[str, Any]) -> tuple[Person, bool]:
+    """Create or update one person; returns (person, created)."""
+    if not data.get("external_id") and not data.get("email") and data.get("id") is None:
+        raise Invalid(
+            "a person needs an external_id or an email",
+            {"external_id": ["external_id or email is required"]},
+        )
+    for attempt in range(2):
+        person = find_person(session, project_id, data)
+        created = person is None
+        if person is None:
+            person = Person(project_id=project_id, properties={})
+            session.add(person)
+        _apply(person, data)
+        try:
+            with session.begin_nested():
+                session.flush()
+            return person, created
+        except IntegrityError:
+            # Another request created the same external_id first: update that one.
+            if attempt:
+                raise
+            if created and person in session:
+                session.expunge(person)
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _prefetch(
+    session: Session, project_id: int, rows: list[dict[str, Any]]
+) -> tuple[dict[str, Person], dict[str, Person]]:
+    ext_ids = sorted({r["external_id"] for r in rows if r.get("external_id")})
+    emails = sorted({normalise_email(r["email"]) for r in rows if r.get("email")})
+    by_ext: dict[str, Person] = {}
+    by_email: dict[str, Person] = {}
+    for i in range(0, max(len(ext_ids), len(emails)), _CHUNK):
+        conds = []
+        if ext_ids[i : i + _CHUNK]:
+            conds.append(Person.external_id.in_(ext_ids[i : i + _CHUNK]))
+        if emails[i : i + _CHUNK]:
+            conds.append(Person.email.in_(emails[i : i + _CHUNK]))
+        stmt = select(Person).where(Person.project_id == project_id, or_(*conds))
+        for person in session.scalars(stmt.order_by(Person.id)):
+            if person.external_id:
+                by_ext[person.external_id] = person
+            if person.email:
+                by_email.setdefault(person.email, person)
+    return by_ext, by_email
+
+
+def upsert_people(
+    session: Session, project_id: int, rows: Iterable[tuple[int, dict[str, Any]]]
+) -> BatchResult:
+    """Upsert many valid rows (index, data) with a few queries instead of one per row."""
+    indexed = list(rows)
+    by_ext, by_email = _prefetch(session, project_id, [r for _, r in indexed])
+    result = BatchResult()
+    for index, data in indexed:
+        if not data.get("external_id") and not data.get("email"):
+            result.errors.append(
+                {"index": index, "errors": {"external_id": ["external_id or email is required"]}}
+            )
+            continue
+        person = None
+        if data.get("external_id"):
+            person = by_ext.get(data["external_id"])
+        elif data.get("email"):
+            person = by_email.get(normalise_email(data["email"]))
+        if person is None:
+            person = Person(project_id=project_id, properties={})
+            session.add(person)
+            result.created += 1
+        else:
+            result.updated += 1
+        _apply(person, data)
+        if person.external_id:
+            by_ext[person.external_id] = person
+        if person.email:
+            by_email.setdefault(person.email, person)
+    session.flush()
+    return result
+
+
+def list_people(
+    session: Session,
+    project_id: int,
+    *,
+    limit: int,
+    after: int | None,
+    email: str | None = None,
+    external_id: str | None = None,
+    updated_since: datetime | None = None,
+) -> Page[Person]:
+    stmt = select(Person).where(Person.project_id == project_id)
+    if email:
+        stmt = stmt.where(Person.email == normalise_email(email))
+    if external_id:
+        stmt = stmt.where(Person.external_id == external_id)
+    if updated_since:
+        stmt = stmt.where(Person.updated_at >= to_naive_utc(updated_since))
+    return keyset_page(session, stmt, Person.id, limit=limit, after=after)
+
+
+def update_person(
+    session: Session, project_id: int, person_id: int, data: dict[str, Any]
+) -> Person:
+    person = get_person(session, project_id, person_id)
+    _apply(person, data)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Invalid(
+            "another person already has this external_id",
+            {"external_id": ["already used by another person"]},
+        ) from exc
+    return person
+
+
+def delete_person(session: Session, project_id: int, person_id: int) -> None:
+    """Erase a person and everything of theirs (the right to erasure)."""
+    person = get_person(session, project_id, person_id)
+    response_ids = select(SurveyResponse.id).where(SurveyResponse.person_id == person.id)
+    session.execute(delete(ThemeAssignment).where(ThemeAssignment.response_id.in_(response_ids)))
+    session.execute(delete(SurveyResponse).where(SurveyResponse.person_id == person.id))
+    session.execute(delete(Display).where(Display.person_id == person.id))
+    session.execute(delete(Invitation).where(Invitation.person_id == person.id))
+    session.delete(person)
+    session.flush()

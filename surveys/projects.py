@@ -1,0 +1,90 @@
+"""Projects (tenants): creation, key rotation, lookup by key, and their settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveys.errors import Invalid, NotFound
+from surveys.keys import IssuedKeys, hash_key, issue_keys
+from surveys.models import Project
+from surveys.periods import is_valid_zone
+
+SETTINGS = (
+    "name",
+    "time_zone",
+    "throttle_days",
+    "allowed_origins",
+    "require_identity_verification",
+)
+
+
+@dataclass(frozen=True)
+class NewProject:
+    project: Project
+    keys: IssuedKeys
+
+
+def _apply_keys(project: Project, keys: IssuedKeys) -> None:
+    project.secret_key_hash = hash_key(keys.secret_key)
+    project.publishable_key_hash = hash_key(keys.publishable_key)
+    project.identity_salt = keys.identity_salt
+    # A short, non-secret prefix lets an operator tell keys apart in listings.
+    project.key_prefix = keys.secret_key[:10]
+
+
+def create_project(session: Session, name: str, time_zone: str = "UTC") -> NewProject:
+    if not name or not name.strip():
+        raise Invalid("name must not be empty", {"name": ["must not be empty"]})
+    if not is_valid_zone(time_zone):
+        raise Invalid(f"unknown time zone {time_zone!r}", {"time_zone": ["unknown time zone"]})
+    keys = issue_keys()
+    project = Project(name=name.strip(), time_zone=time_zone, allowed_origins=[])
+    _apply_keys(project, keys)
+    session.add(project)
+    session.flush()
+    return NewProject(project, keys)
+
+
+def rotate_keys(session: Session, project_id: int) -> NewProject:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} not found")
+    keys = issue_keys()
+    _apply_keys(project, keys)
+    session.flush()
+    return NewProject(project, keys)
+
+
+def project_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Project)) or 0
+
+
+def find_by_secret_key(session: Session, key: str) -> Project | None:
+    return session.scalar(select(Project).where(Project.secret_key_hash == hash_key(key)))
+
+
+def find_by_publishable_key(session: Session, key: str) -> Project | None:
+    return session.scalar(select(Project).where(Project.publishable_key_hash == hash_key(key)))
+
+
+def normalise_origin(origin: str) -> str:
+    return origin.strip().rstrip("/").lower()
+
+
+def update_project(session: Session, project: Project, changes: dict[str, Any]) -> Project:
+    if "time_zone" in changes and not is_valid_zone(changes["time_zone"]):
+        raise Invalid("unknown time zone", {"time_zone": ["unknown time zone"]})
+    if "allowed_origins" in changes:
+        changes = {
+            **changes,
+            "allowed_origins": [normalise_origin(o) for o in changes["allowed_origins"]],
+        }
+    for field in SETTINGS:
+        if field in changes:
+            setattr(project, field, changes[field])
+    session.flush()
+    return project

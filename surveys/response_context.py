@@ -1,0 +1,117 @@
+"""What a response means beside its own row: previous segment, movement and theme.
+
+`previous_score` is the score of the same person's previous non-excluded scored answer to the
+same survey (a window function, so one query serves a page or a whole export stream).
+`theme_id` comes from the project's latest finished theme run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from surveys.models import FrictionPoint, SurveyResponse, ThemeAssignment, ThemeRun
+from surveys.scoring import SEGMENT_RANK, Segment, segment_of
+
+
+def previous_scores(project_id: int) -> Select:
+    """(response_id, previous_score) for every scored, non-excluded response of a project."""
+    r = SurveyResponse
+    return select(
+        r.id.label("response_id"),
+        func.lag(r.score)
+        .over(partition_by=(r.survey_id, r.person_id), order_by=(r.created_at, r.id))
+        .label("previous_score"),
+    ).where(
+        r.project_id == project_id,
+        r.score.is_not(None),
+        r.excluded.is_(False),
+        r.survey_id.is_not(None),
+    )
+
+
+def latest_done_run_id(session: Session, project_id: int) -> int | None:
+    return session.scalar(
+        select(ThemeRun.id)
+        .where(ThemeRun.project_id == project_id, ThemeRun.status == "done")
+        .order_by(ThemeRun.id.desc())
+        .limit(1)
+    )
+
+
+def themes_of(run_id: int | None) -> Select:
+    """(response_id, theme_id, theme) of one run's assignments."""
+    return (
+        select(
+            ThemeAssignment.response_id,
+            ThemeAssignment.friction_point_id.label("theme_id"),
+            FrictionPoint.label.label("theme"),
+        )
+        .join(FrictionPoint, FrictionPoint.id == ThemeAssignment.friction_point_id)
+        .where(ThemeAssignment.run_id == (run_id if run_id is not None else -1))
+    )
+
+
+def movement_of(previous: int | None, current: int | None) -> str | None:
+    """up / down / stayed against the previous answer, or new when there is none."""
+    now = segment_of(current)
+    if now is None:
+        return None
+    before = segment_of(previous)
+    if before is None:
+        return "new"
+    delta = SEGMENT_RANK[now] - SEGMENT_RANK[before]
+    return "up" if delta > 0 else "down" if delta < 0 else "stayed"
+
+
+@dataclass(frozen=True)
+class ResponseContext:
+    previous_segment: Segment | None
+    movement: str | None
+    theme_id: int | None
+    theme: str | None
+
+
+def response_contexts(
+    session: Session, project_id: int, responses: Iterable[SurveyResponse]
+) -> dict[int, ResponseContext]:
+    items = list(responses)
+    if not items:
+        return {}
+    ids = [r.id for r in items]
+    survey_ids = {r.survey_id for r in items if r.survey_id is not None}
+    previous: dict[int, int | None] = {}
+    if survey_ids:
+        # Narrow the window to the people on this page before ranking.
+        person_ids = {r.person_id for r in items}
+        inner = (
+            previous_scores(project_id)
+            .where(
+                SurveyResponse.survey_id.in_(survey_ids),
+                SurveyResponse.person_id.in_(person_ids),
+            )
+            .subquery()
+        )
+        rows = session.execute(select(inner).where(inner.c.response_id.in_(ids)))
+        previous = {row.response_id: row.previous_score for row in rows}
+    run_id = latest_done_run_id(session, project_id)
+    themes: dict[int, tuple[int, str]] = {}
+    if run_id is not None:
+        tq = themes_of(run_id).where(ThemeAssignment.response_id.in_(ids))
+        themes = {row.response_id: (row.theme_id, row.theme) for row in session.execute(tq)}
+    out = {}
+    for r in items:
+        counted = r.score is not None and not r.excluded and r.id in previous
+        prev = previous.get(r.id) if counted else None
+        theme = themes.get(r.id)
+        out[r.id] = ResponseContext(
+            previous_segment=segment_of(prev),
+            movement=movement_of(prev, r.score) if counted else None,
+            theme_id=theme[0] if theme else None,
+            theme=theme[1] if theme else None,
+        )
+    return out
+
