@@ -1,0 +1,33 @@
+"""Signed, expiring tokens for links and widget displays (itsdangerous), one salt per purpose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+
+class TokenInvalid(Exception):
+    """Forged, altered or for another purpose."""
+
+
+class TokenExpired(TokenInvalid):
+    """Genuine but older than its max age."""
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"flywheel.{purpose}")
+
+
+def sign(purpose: str, payload: Any) -> str:
+    return _serializer(purpose).dumps(payload)
+
+
+def load(purpose: str, token: str, max_age_seconds: int) -> Any:
+    try:
+        return _serializer(purpose).loads(token, max_age=max_age_seconds)
+    except SignatureExpired as exc:
+        raise TokenExpired(str(exc)) from exc
+    except BadSignature as exc:
+        raise TokenInvalid(str(exc)) from exc
