@@ -114,4 +114,3 @@ def response_contexts(
             theme=theme[1] if theme else None,
         )
     return out
-
