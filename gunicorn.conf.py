@@ -14,3 +14,5 @@ keepalive = 5
 logger_class = "service.logs.RedactingLogger"
 accesslog = os.environ.get("ACCESS_LOG", "-")
 errorlog = "-"
+# Several instances (benchmarks, nodes) may share a machine: no control socket to collide on.
+control_socket_disable = True
