@@ -10,7 +10,9 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Blueprint, Flask, send_from_directory
 from flask_smorest import Api
 
+from service.converters import IdConverter
 from service.errors import ErrorSchema, http_error
+from service.schemas.common import MAX_ID
 
 SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 DESCRIPTION = """Flywheel: NPS surveys by email and in-product widget, segments, movement,
@@ -61,7 +63,12 @@ def configure(app: Flask) -> Api:
         },
     )
     plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
+    # Every <int:...> in a route is a bounded id: registered before any blueprint is added.
+    app.url_map.converters["int"] = IdConverter
     api = FlywheelApi(app, spec_kwargs={"marshmallow_plugin": plugin})
+    api.register_converter(
+        IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    )
 
     assets = Blueprint("docs_assets", __name__)
 

@@ -6,11 +6,17 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from surveys.periods import is_valid_zone
 
 MAX_PROPERTIES = 200
+# Ids are 64-bit: anything larger cannot name a row and must not reach the database driver.
+MAX_ID = 2**63 - 1
+
+
+def id_field(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class UtcDateTime(fields.DateTime):

@@ -14,6 +14,7 @@ BATCH_MAX = 10_000
 
 class PersonInSchema(Schema):
     external_id = fields.String(
+        allow_none=True,
         validate=validate.Length(min=1, max=255),
         metadata={"description": "The person's id in your system; the upsert key."},
     )
@@ -42,8 +43,8 @@ class PersonSchema(PersonInSchema):
     id = fields.Integer(dump_only=True)
     added_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
-    unsubscribed_at = UtcDateTime(dump_only=True)
-    bounced_at = UtcDateTime(dump_only=True)
+    unsubscribed_at = UtcDateTime(dump_only=True, allow_none=True)
+    bounced_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
 class RowList(fields.List):

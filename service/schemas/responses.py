@@ -7,14 +7,14 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.pagination import PageArgs
-from service.schemas.common import Properties, UtcDateTime
+from service.schemas.common import Properties, UtcDateTime, id_field
 from surveys.answers import MAX_COMMENT, RESPONSE_CHANNELS
 from surveys.response_context import ResponseContext
 from surveys.scoring import SEGMENTS, segment_of
 
 
 class PersonRefSchema(Schema):
-    id = fields.Integer(metadata={"description": "Flywheel's person id."})
+    id = id_field(metadata={"description": "Flywheel's person id."})
     external_id = fields.String(validate=validate.Length(min=1, max=255))
     email = fields.Email(validate=validate.Length(max=320))
 
@@ -25,7 +25,7 @@ class PersonRefSchema(Schema):
 
 
 class ResponseCreateSchema(Schema):
-    survey_id = fields.Integer(required=True)
+    survey_id = id_field(required=True)
     person = fields.Nested(
         PersonRefSchema,
         required=True,
@@ -105,11 +105,11 @@ class ResponsePatchSchema(Schema):
 
 
 class ResponseFilterArgs(Schema):
-    survey_id = fields.Integer()
+    survey_id = id_field()
     since = UtcDateTime(metadata={"description": "Created at or after (ISO 8601)."})
     until = UtcDateTime(metadata={"description": "Created before (ISO 8601)."})
     segment = fields.String(validate=validate.OneOf([s.value for s in SEGMENTS]))
-    person_id = fields.Integer()
+    person_id = id_field()
     channel = fields.String(validate=validate.OneOf(RESPONSE_CHANNELS))
     updated_since = UtcDateTime(
         metadata={"description": "Changed at or after, for incremental pulls."}

@@ -26,6 +26,10 @@ class SendWindowSchema(Schema):
 
     @validates_schema
     def _order(self, data: dict[str, Any], **_: Any) -> None:
+        # A PATCH loads nested schemas partially too: both bounds are still required here.
+        missing = [k for k in ("start", "end") if k not in data]
+        if missing:
+            raise ValidationError("set both start and end", missing[0])
         if data["start"] >= data["end"]:
             raise ValidationError("start must be before end", "end")
 
@@ -75,7 +79,9 @@ class SurveySchema(Schema):
     reminder_after_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=365))
     min_age_days = fields.Integer(validate=validate.Range(min=0, max=3650))
     dismiss_backoff_days = fields.Integer(validate=validate.Range(min=0, max=3650))
-    daily_response_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    daily_response_cap = fields.Integer(
+        allow_none=True, validate=validate.Range(min=1, max=10_000_000)
+    )
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
 
