@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveys.clock import to_naive_utc
-from surveys.errors import Invalid, NotFound, SurveyClosed
+from surveys.errors import Conflict, Invalid, NotFound, SurveyClosed
+from surveys.inserts import insert_or_ignore
 from surveys.models import Person, Survey, SurveyResponse
 from surveys.scoring import is_valid_score
 
@@ -132,17 +132,14 @@ def record_answer(
         created_at=created_at,
         updated_at=now,
     )
-    session.add(response)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        # A concurrent request with the same key or invitation won the race: return its row.
-        winner = _existing(session, project_id, answer)
-        if winner is None:
-            raise
+    new_id = insert_or_ignore(session, response)
+    if new_id is None:
+        # A concurrent request with the same key, invitation or display won the race: answer
+        # as if this one had come second.
+        if _existing(session, project_id, answer) is None:
+            raise Conflict("the answer conflicts with a stored one; retry")
         return record_answer(session, project_id, person, answer, now=now)
-    return response, True
+    return session.get(SurveyResponse, new_id), True
 
 
 def get_response(session: Session, project_id: int, response_id: int) -> SurveyResponse:

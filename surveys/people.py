@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveys.clock import to_naive_utc
-from surveys.errors import Invalid, NotFound
+from surveys.errors import Conflict, Invalid, NotFound
+from surveys.inserts import insert_or_ignore
 from surveys.models import (
     Display,
     Invitation,
@@ -80,24 +80,21 @@ def upsert_person(session: Session, project_id: int, data: dict[str, Any]) -> tu
             "a person needs an external_id or an email",
             {"external_id": ["external_id or email is required"]},
         )
-    for attempt in range(2):
+    for _ in range(2):
         person = find_person(session, project_id, data)
-        created = person is None
-        if person is None:
-            person = Person(project_id=project_id, properties={})
-            session.add(person)
-        _apply(person, data)
-        try:
-            with session.begin_nested():
-                session.flush()
-            return person, created
-        except IntegrityError:
-            # Another request created the same external_id first: update that one.
-            if attempt:
-                raise
-            if created and person in session:
-                session.expunge(person)
-    raise AssertionError("unreachable")
+        if person is not None:
+            _apply(person, data)
+            session.flush()
+            return person, False
+        fresh = Person(project_id=project_id, properties={})
+        _apply(fresh, data)
+        new_id = insert_or_ignore(session, fresh)
+        if new_id is not None:
+            return session.get(Person, new_id), True
+        # Another request created the same external_id meanwhile: update that one.
+    raise Conflict(
+        "the person changed concurrently; retry", {"external_id": data.get("external_id")}
+    )
 
 
 @dataclass
@@ -186,15 +183,20 @@ def update_person(
     session: Session, project_id: int, person_id: int, data: dict[str, Any]
 ) -> Person:
     person = get_person(session, project_id, person_id)
+    new_external = data.get("external_id")
+    if new_external and new_external != person.external_id:
+        taken = session.scalar(
+            select(Person.id).where(
+                Person.project_id == project_id, Person.external_id == new_external
+            )
+        )
+        if taken is not None:
+            raise Invalid(
+                "another person already has this external_id",
+                {"external_id": ["already used by another person"]},
+            )
     _apply(person, data)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise Invalid(
-            "another person already has this external_id",
-            {"external_id": ["already used by another person"]},
-        ) from exc
+    session.flush()
     return person
 
 

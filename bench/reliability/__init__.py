@@ -1,0 +1,1 @@
+"""Reliability runs: load, killed processes and concurrent workers, each with its figures."""

@@ -1,0 +1,36 @@
+"""INSERT ... ON CONFLICT DO NOTHING for rows that concurrent requests may both create.
+
+Used instead of savepoints: SQLite's Python driver does not nest SAVEPOINTs inside its own
+implicit transactions reliably, and a conflict here is an expected outcome, not an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
+
+
+def column_values(obj: DeclarativeBase) -> dict[str, Any]:
+    """The set columns of a transient object (defaults are filled in by the INSERT)."""
+    return {
+        c.key: getattr(obj, c.key)
+        for c in obj.__table__.columns
+        if c.key != "id" and getattr(obj, c.key) is not None
+    }
+
+
+def insert_or_ignore(session: Session, obj: DeclarativeBase) -> int | None:
+    """Insert the object's row; its new id, or None when a unique constraint already holds
+    such a row."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    model = type(obj)
+    stmt = (
+        insert(model)
+        .values(**column_values(obj))
+        .on_conflict_do_nothing()
+        .returning(model.__table__.c.id)
+    )
+    return session.execute(stmt).scalar()
