@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint format bench migrate setup clean
+.PHONY: run test lint format bench reliability migrate setup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ format: $(VENV)/.installed-dev
 
 bench: migrate $(VENV)/.installed-dev
 	$(BIN)/python -m bench
+
+# Long load and fault runs (about six minutes, loopback only); not part of `make test`.
+reliability: migrate $(VENV)/.installed-dev
+	$(BIN)/python -m bench.reliability
 
 clean:
 	rm -rf $(VENV) var
