@@ -37,9 +37,16 @@ class Settings:
     smtp_url: str | None
     mail_from: str
     redis_url: str | None
+    # flask-limiter strings ("300/minute"); the widget's per key, per IP, and the API's per IP.
+    rate_limit_widget_ip: str = "300/minute"
+    rate_limit_widget_key: str = "30000/minute"
+    rate_limit_api: str = "6000/minute"
     max_body_bytes: int = 1024 * 1024
     max_batch_body_bytes: int = 32 * 1024 * 1024
     extra: dict[str, Any] = field(default_factory=dict)
+    # Email: an optional per-minute send cap shared by all dispatchers; score-link lifetime.
+    send_cap_per_minute: int | None = None
+    link_max_age_days: int = 30
 
     @classmethod
     def from_env(cls, overrides: dict[str, Any] | None = None) -> Settings:
@@ -57,5 +64,12 @@ class Settings:
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM") or "Flywheel <nps@localhost>",
             redis_url=env.get("REDIS_URL") or None,
+            rate_limit_widget_ip=env.get("RATE_LIMIT_WIDGET_IP") or "300/minute",
+            rate_limit_widget_key=env.get("RATE_LIMIT_WIDGET_KEY") or "30000/minute",
+            rate_limit_api=env.get("RATE_LIMIT_API") or "6000/minute",
             extra={k: v for k, v in (overrides or {}).items() if not isinstance(v, str)},
+            send_cap_per_minute=int(env["SEND_CAP_PER_MINUTE"])
+            if env.get("SEND_CAP_PER_MINUTE")
+            else None,
+            link_max_age_days=int(env.get("LINK_MAX_AGE_DAYS") or 30),
         )

@@ -4,11 +4,15 @@ import click
 from flask import current_app
 
 from service import worker
+from service.cli import email_commands
 
 
 @click.group("surveys")
 def surveys() -> None:
     """Survey background work."""
+
+
+email_commands.register(surveys)
 
 
 @surveys.command("worker")

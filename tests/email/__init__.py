@@ -1,0 +1,1 @@
+"""Email surveys: scheduling rules, outbox, dispatcher, link pages, API."""
