@@ -1,0 +1,145 @@
+"""HTTP throughput under gunicorn vs a hello-world Flask app under the same settings, same run:
+`POST /api/v1/responses` (target >= 0.5 of hello-world) and `POST /w/v1/visits` (>= 0.6),
+plus the widget's gzipped size (target <= 6 KB).
+
+    .venv/bin/python -m bench.bench_http [--seconds 10] [--connections 16] [--database-url URL]
+
+Each figure comes from wrk with a Lua script building a different body per request: answers
+from a pool of people (upserted, then recorded with their segment), and widget visits of
+identified long-standing customers (the first visit of each creates a display, later ones
+resume it). Rate limits are raised for the run so that wrk's single IP measures the path, not
+the 429s; the limiter itself still counts every request. Raw output goes to bench/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.http_load import OUT, gunicorn, post_json_lua, wrk
+from service import migrate
+from service.app import create_app
+from service.db import db, make_engine
+from service.widget.script import Script
+from surveys import catalog
+from surveys.models import Display, SurveyResponse
+from surveys.projects import create_project
+
+SECRET = "bench-secret-key-not-for-production"
+NO_LIMITS = {
+    "RATE_LIMIT_WIDGET_IP": "100000000/minute",
+    "RATE_LIMIT_WIDGET_KEY": "100000000/minute",
+    "RATE_LIMIT_API": "100000000/minute",
+}
+WIDGET_TARGET, INGEST_TARGET, GZIP_LIMIT = 0.6, 0.5, 6 * 1024
+
+
+def prepare(database_url: str, var_dir: Path) -> tuple[dict[str, str], str, str, int]:
+    """Migrate, create a project and a survey; returns (env, secret key, publishable, survey)."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    env = {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "VAR_DIR": str(var_dir)}
+    app = create_app(env)
+    with app.app_context():
+        new = create_project(db(), "Bench")
+        survey = catalog.create_survey(db(), new.project.id, {"name": "NPS"})
+        db().commit()
+        keys = new.keys.secret_key, new.keys.publishable_key, survey.id
+    app.extensions["db_engine"].dispose()
+    return {**env, **NO_LIMITS}, *keys
+
+
+def outcome(database_url: str) -> tuple[int, int]:
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": SECRET})
+    with app.app_context():
+        displays = db().scalar(select(func.count()).select_from(Display))
+        answers = db().scalar(select(func.count()).select_from(SurveyResponse))
+    app.extensions["db_engine"].dispose()
+    return displays, answers
+
+
+def visit_body(prefix: str, pool: int) -> str:
+    """Lua for a visit of one of `pool` identified long-standing customers."""
+    return (
+        f'\'{{"external_id":"{prefix}-\' .. math.random(1, {pool}) .. \'",'
+        '"created_at":"2020-01-01T00:00:00Z","browser_locale":"en-US"}\''
+    )
+
+
+def answer_body(survey_id: int, pool: int) -> str:
+    return (
+        f'\'{{"survey_id":{survey_id},"person":{{"external_id":"u-\' .. '
+        f"math.random(1, {pool}) .. '\"}},\"score\":' .. math.random(0, 10) .. '}}'"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--people", type=int, default=5000, help="pool of people answering")
+    parser.add_argument("--database-url", help="default: a fresh SQLite file (WAL)")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    run = {"seconds": args.seconds, "connections": args.connections}
+    with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as tmp:
+        database_url = args.database_url or f"sqlite:///{tmp}/bench.db"
+        env, secret_key, publishable_key, survey_id = prepare(database_url, Path(tmp) / "var")
+        with gunicorn("bench.http_load:hello_app", env, "hello") as base:
+            hello = wrk(
+                base + "/hello", lua=post_json_lua(visit_body("v", 100)), name="hello", **run
+            )
+        with gunicorn("wsgi:app", env, "flywheel", ready_path="/healthz") as base:
+            ingest = wrk(
+                base + "/api/v1/responses",
+                lua=post_json_lua(
+                    answer_body(survey_id, args.people),
+                    {"Authorization": f"Bearer {secret_key}"},
+                ),
+                name="ingest",
+                **run,
+            )
+            url = f"{base}/w/v1/visits?key={publishable_key}"
+            # Returning visitors: a small pool met during the warm-up, whose open display is
+            # resumed (reads only). New visitors: a pool so large that each visit creates a
+            # person and a display (two writes, which SQLite serialises across workers).
+            returning = wrk(url, lua=post_json_lua(visit_body("back", 100)), name="visits", **run)
+            new = wrk(url, lua=post_json_lua(visit_body("new", 10**9)), name="visits-new", **run)
+        displays, answers = outcome(database_url)
+
+    script = Script.load()
+    database = "given URL" if args.database_url else "SQLite (WAL)"
+    say(f"database: {database}; {args.connections} connections, {args.seconds} s per figure")
+    say(hello.line("hello-world (baseline)"))
+    say(ingest.line("POST /api/v1/responses"))
+    say(returning.line("POST /w/v1/visits returning"))
+    say(new.line("POST /w/v1/visits new"))
+    base_rps = hello.requests_per_second
+    for name, result, target in (
+        ("ingest", ingest, INGEST_TARGET),
+        ("visits returning", returning, WIDGET_TARGET),
+        ("visits new", new, None),
+    ):
+        goal = f"  (target >= {target})" if target else ""
+        say(f"{name + ' / hello-world':<32} = {result.requests_per_second / base_rps:.2f}{goal}")
+    say(f"answers stored: {answers}; widget displays created: {displays}")
+    gzipped = len(script.gzipped)
+    say(
+        f"widget.js: {len(script.plain)} bytes, {gzipped} bytes gzipped "
+        f"(limit {GZIP_LIMIT}; {gzipped / GZIP_LIMIT:.2f} of it)"
+    )
+    (OUT / "bench_http.txt").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Who may call `/w/v1`: the publishable key (cached briefly per key hash) and CORS per project.
+
+The key travels in the query string (`?key=fw_pk_...`) so that a CORS preflight, which carries
+no custom headers, still names its project; the access log redacts `key=`. `X-Flywheel-Key`
+works too for calls from a server.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from flask import Flask, Response, current_app, g, request
+
+from service.db import db
+from service.errors import error_response
+from surveys.keys import PUBLISHABLE_PREFIX, hash_key
+from surveys.projects import find_by_publishable_key, normalise_origin
+from surveys.widget import WidgetProject
+
+KEY_HEADER = "X-Flywheel-Key"
+PREFLIGHT_MAX_AGE = "600"
+CACHE_LIMIT = 10_000
+
+
+class KeyCache:
+    """Project settings by publishable key hash for a few seconds: a page view costs no
+    project query. A rotated key or changed origins take effect within `ttl` seconds."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, WidgetProject | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> WidgetProject | None:
+        digest = hash_key(key)
+        now = time.monotonic()
+        entry = self._entries.get(digest)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        found = find_by_publishable_key(db(), key)
+        project = WidgetProject.of(found) if found is not None else None
+        with self._lock:
+            if len(self._entries) >= CACHE_LIMIT:
+                self._entries.clear()
+            self._entries[digest] = (now + self.ttl, project)
+        return project
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def init_app(app: Flask, ttl: float = 5.0) -> None:
+    app.extensions["widget_keys"] = KeyCache(ttl)
+
+
+def publishable_key() -> str:
+    return (request.args.get("key") or request.headers.get(KEY_HEADER) or "").strip()
+
+
+def widget_project() -> WidgetProject:
+    return g.widget_project
+
+
+def _project_of(key: str) -> WidgetProject | None:
+    if not key.startswith(PUBLISHABLE_PREFIX):
+        return None
+    return current_app.extensions["widget_keys"].get(key)
+
+
+def _allowed_origin(project: WidgetProject) -> str | None:
+    origin = request.headers.get("Origin")
+    if origin and normalise_origin(origin) in project.allowed_origins:
+        return origin
+    return None
+
+
+def authenticate() -> Response | None:
+    """Before-request hook of `/w/v1`: 401 without a valid publishable key, 403 from an origin
+    the project has not allowed, and the answer to a CORS preflight."""
+    project = _project_of(publishable_key())
+    if project is None:
+        return error_response(
+            401, "unauthorized", "send the project's publishable key as ?key=fw_pk_..."
+        )
+    g.widget_project = project
+    if request.headers.get("Origin") and _allowed_origin(project) is None:
+        return error_response(
+            403,
+            "origin_not_allowed",
+            "this origin is not in the project's allowed_origins",
+            {"origin": request.headers.get("Origin")},
+        )
+    if request.method == "OPTIONS":
+        answer = Response(status=204)
+        answer.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        answer.headers["Access-Control-Allow-Headers"] = "Content-Type, " + KEY_HEADER
+        answer.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+        return answer
+    return None
+
+
+def add_cors_headers(response: Response) -> Response:
+    """After-request hook: only an allowed origin may read the answer (errors included)."""
+    response.vary.add("Origin")
+    project = g.get("widget_project")
+    if project is None and request.headers.get("Origin"):
+        # A 429 is raised before authentication ran; the browser must still be able to read it.
+        project = _project_of(publishable_key())
+    origin = _allowed_origin(project) if project is not None else None
+    if origin is not None:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+    return response
