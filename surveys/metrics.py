@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from surveys.errors import Invalid
@@ -120,6 +120,70 @@ def _aggregate(
     return {row.bucket: row._asdict() for row in session.execute(stmt)}
 
 
+def _segment_sums(
+    score: ColumnElement[Any], weight: ColumnElement[Any] | None, counted: ColumnElement[bool]
+) -> list[tuple[str, ColumnElement[Any]]]:
+    """(name, SUM) pairs of the segment counts (and weights) over the `counted` rows."""
+    out: list[tuple[str, ColumnElement[Any]]] = []
+    segments = {
+        "promoters": score >= 9,
+        "passives": and_(score >= 7, score <= 8),
+        "detractors": score <= 6,
+    }
+    for name, cond in segments.items():
+        out.append((name, func.sum(case((and_(counted, cond), 1), else_=0))))
+        if weight is not None:
+            out.append((f"w_{name}", func.sum(case((and_(counted, cond), weight), else_=0.0))))
+    if weight is not None:
+        out.append(("w2", func.sum(case((counted, weight * weight), else_=0.0))))
+    return out
+
+
+def _aggregate_in_time(
+    session: Session,
+    conds: list[ColumnElement[bool]],
+    unit: str,
+    periods: list[Period],
+    weight: ColumnElement[Any] | None,
+) -> tuple[dict[str, float], dict[Any, dict[str, float]]]:
+    """Overall and per-period person counts from one window pass (one sort instead of two).
+
+    Each person's answers newest first: the first is their latest overall (ROW_NUMBER = 1),
+    and, periods being contiguous in time, an answer is their latest in its period when the
+    answer just after it (LAG) lies in another period or there is none. The same rows as a
+    ROW_NUMBER per (period, person), without a second window and scan.
+    """
+    r = SurveyResponse
+    bucket = _bucket_expression(unit, periods)
+    newest_first = {"partition_by": r.person_id, "order_by": (r.created_at.desc(), r.id.desc())}
+    cols = [
+        bucket.label("bucket"),
+        r.score.label("score"),
+        func.row_number().over(**newest_first).label("rn"),
+        func.lag(bucket).over(**newest_first).label("later_bucket"),
+    ]
+    if weight is not None:
+        cols.append(weight.label("weight"))
+        conds = [*conds, weight.is_not(None)]
+    inner = select(*cols).where(*conds).subquery()
+    c = inner.c
+    w = c.weight if weight is not None else None
+    in_bucket = or_(c.later_bucket.is_(None), c.later_bucket != c.bucket)
+    overall = c.rn == 1
+    sums = [agg.label(f"b_{name}") for name, agg in _segment_sums(c.score, w, in_bucket)]
+    sums += [agg.label(f"o_{name}") for name, agg in _segment_sums(c.score, w, overall)]
+    stmt = select(c.bucket, *sums).where(or_(in_bucket, overall)).group_by(c.bucket)
+    rows: dict[Any, dict[str, float]] = {}
+    total: dict[str, float] = {}
+    for row in session.execute(stmt):
+        values = row._asdict()
+        rows[row.bucket] = {k[2:]: v for k, v in values.items() if k.startswith("b_")}
+        for k, v in values.items():
+            if k.startswith("o_"):
+                total[k[2:]] = total.get(k[2:], 0) + (v or 0)
+    return total, rows
+
+
 def _estimate(row: dict[str, float] | None, weighted: bool) -> tuple[NpsEstimate, dict[str, Any]]:
     row = row or {}
     counts = {k: int(row.get(k) or 0) for k in ("promoters", "passives", "detractors")}
@@ -182,8 +246,14 @@ def nps_metrics(session: Session, project: Project, q: MetricsQuery) -> dict[str
     weighted = weight is not None
     conds = _scored_conditions(project.id, q.filters)
 
-    overall_rows = _aggregate(session, conds, literal("all"), weight, q.count_all)
-    est, extra = _estimate(overall_rows.get("all"), weighted)
+    single_pass = q.group_by in UNITS and not q.count_all
+    periods = _periods(session, project, conds, q.group_by) if q.group_by in UNITS else []
+    if single_pass and periods:
+        since_first = [*conds, SurveyResponse.created_at >= periods[0].start]
+        overall_row, rows = _aggregate_in_time(session, since_first, q.group_by, periods, weight)
+    else:
+        overall_row = _aggregate(session, conds, literal("all"), weight, q.count_all).get("all")
+    est, extra = _estimate(overall_row, weighted)
     result: dict[str, Any] = {
         "group_by": q.group_by,
         "count": "all" if q.count_all else "person",
@@ -194,12 +264,13 @@ def nps_metrics(session: Session, project: Project, q: MetricsQuery) -> dict[str
     }
     if q.group_by is None:
         return result
-    periods = _periods(session, project, conds, q.group_by) if q.group_by in UNITS else []
     if q.group_by in UNITS and not periods:
         return result
-    if periods:
-        conds = [*conds, SurveyResponse.created_at >= periods[0].start]
-    rows = _aggregate(session, conds, _bucket_expression(q.group_by, periods), weight, q.count_all)
+    if not single_pass:
+        if periods:
+            conds = [*conds, SurveyResponse.created_at >= periods[0].start]
+        bucket = _bucket_expression(q.group_by, periods)
+        rows = _aggregate(session, conds, bucket, weight, q.count_all)
     if q.group_by in UNITS:
         previous: NpsEstimate | None = None
         for i, period in enumerate(periods):

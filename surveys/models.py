@@ -176,8 +176,16 @@ class SurveyResponse(Base):
     __tablename__ = "survey_responses"
     __table_args__ = (
         UniqueConstraint("project_id", "idempotency_key"),
-        # Movement and "latest answer per person" read responses by survey, person and time.
-        Index("ix_responses_survey_person_time", "survey_id", "person_id", "created_at"),
+        # Movement and "latest answer per person" read responses by survey, person and time;
+        # score and excluded make it covering, so those scans never touch the table.
+        Index(
+            "ix_responses_survey_person_time",
+            "survey_id",
+            "person_id",
+            "created_at",
+            "score",
+            "excluded",
+        ),
         Index("ix_responses_project_time", "project_id", "created_at"),
         Index("ix_responses_project_updated", "project_id", "updated_at", "id"),
         Index("ix_responses_person", "person_id", "created_at"),
