@@ -1,0 +1,167 @@
+"""Analyst exports: responses, NPS tables and movement as CSV, NDJSON, XLSX or Parquet.
+
+The response export streams: the view checks the query and plans the columns with the request
+session, then answers a generator that reads the rows on its own connection (opened and closed
+inside the generator, because the request session is closed on teardown, before the body is
+sent) through a server-side cursor, one batch at a time.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from urllib.parse import quote
+
+from flask import Response
+
+from service.api.base import api_blueprint
+from service.api.responses import filters_from
+from service.auth import current_project
+from service.db import db, engine
+from service.schemas.export import ExportMetricsArgs, ExportMovementArgs, ExportResponsesArgs
+from surveys.catalog import get_survey
+from surveys.clock import utcnow
+from surveys.export import (
+    ExportQuery,
+    export_chunks,
+    export_file_stem,
+    plan_export,
+    stream_rows,
+)
+from surveys.export_tables import metrics_table, movement_table
+from surveys.metrics import MetricsQuery, nps_metrics
+from surveys.movement import MovementQuery, movement
+from surveys.response_filters import ResponseFilters
+
+bp = api_blueprint("export", __name__, "Analyst exports: CSV, NDJSON, XLSX and Parquet.")
+
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "ndjson": "application/x-ndjson; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+def _file_responses(description: str) -> dict:
+    return {
+        "200": {
+            "description": description,
+            "content": {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()},
+        }
+    }
+
+
+def content_disposition(file_name: str) -> str:
+    """RFC 6266: an ASCII fallback plus the exact UTF-8 name for clients that read it."""
+    ascii_name = unicodedata.normalize("NFKD", file_name).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name).strip("-") or "export"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
+
+
+def download(chunks: Iterator[bytes], stem: str, fmt: str) -> Response:
+    response = Response(chunks, mimetype=MEDIA_TYPES[fmt].split(";")[0])
+    response.headers["Content-Type"] = MEDIA_TYPES[fmt]
+    response.headers["Content-Disposition"] = content_disposition(f"{stem}.{fmt}")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Tells nginx-style proxies not to buffer the whole stream before passing it on.
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+@bp.route("/export/responses", methods=["GET"])
+@bp.arguments(ExportResponsesArgs, location="query")
+@bp.doc(responses=_file_responses("The export file, streamed (chunked)."))
+def export_responses(args):
+    """Every response with its segment, movement, theme and properties, streamed.
+
+    Columns, in this order: `response_id`, `created_at`, `updated_at` (ISO 8601 UTC),
+    `survey_id`, `survey_name`, `person_id`, `external_id`, `email`, `name`, `score`,
+    `segment`, `comment`, `channel`, `locale`, `excluded`, `previous_segment`, `movement`
+    (up/down/stayed/new), `theme`, then `property.<name>` per property key, sorted. In CSV a
+    text cell starting with `= + - @`, tab or carriage return gets a leading `'`.
+    """
+    fmt = args["format"]
+    query = ExportQuery(
+        filters=filters_from(args),
+        pii=args["pii"],
+        defang=fmt == "csv",
+        properties=args.get("properties"),
+    )
+    plan = plan_export(db(), current_project(), query)
+    bound = engine()
+
+    def batches():
+        with bound.connect() as connection:
+            yield from stream_rows(connection, plan)
+
+    chunks = export_chunks(
+        fmt, plan.columns, batches(), excel=args["excel"], defanged=plan.defanged
+    )
+    return download(chunks, plan.file_stem, fmt)
+
+
+@bp.route("/export/metrics", methods=["GET"])
+@bp.arguments(ExportMetricsArgs, location="query")
+@bp.doc(responses=_file_responses("One row for the overall NPS, then one per bucket."))
+def export_metrics(args):
+    """The table behind `GET /metrics/nps`: counts, shares, NPS, interval and change."""
+    project = current_project()
+    filters = ResponseFilters(
+        survey_id=args.get("survey_id"),
+        since=args.get("since"),
+        until=args.get("until"),
+        channel=args.get("channel"),
+    )
+    survey = get_survey(db(), project.id, filters.survey_id) if filters.survey_id else None
+    result = nps_metrics(
+        db(),
+        project,
+        MetricsQuery(
+            filters=filters,
+            group_by=args.get("group_by"),
+            weight_property=args.get("weight"),
+            count_all=args["count"] == "all",
+        ),
+    )
+    columns, rows = metrics_table(result)
+    what = f"nps-by-{args['group_by']}" if args.get("group_by") else "nps"
+    stem = export_file_stem(
+        project.name, survey.name if survey else None, what, filters.since, filters.until
+    )
+    fmt = args["format"]
+    return download(export_chunks(fmt, columns, [rows], sheet_title="nps"), stem, fmt)
+
+
+@bp.route("/export/movement", methods=["GET"])
+@bp.arguments(ExportMovementArgs, location="query")
+@bp.doc(responses=_file_responses("One row per flow: the 3x3 matrix, then new and lapsed."))
+def export_movement(args):
+    """The table behind `GET /metrics/movement`: people per (from, to) segment pair.
+
+    Columns: `from_period`, `to_period`, `from_segment`, `to_segment`, `movement`
+    (up/down/stayed/new/lapsed), `people`, `pct_of_from_segment`, and `weight` with
+    `weight=property:<name>`. `series=true` gives every consecutive pair in since/until.
+    """
+    project = current_project()
+    query = MovementQuery(
+        survey_id=args["survey_id"],
+        unit=args["period"],
+        from_label=args.get("from_"),
+        to_label=args.get("to"),
+        weight_property=args.get("weight"),
+        series=args["series"],
+        since=args.get("since"),
+        until=args.get("until"),
+    )
+    result = movement(db(), project, query, utcnow())
+    survey = get_survey(db(), project.id, query.survey_id)
+    columns, rows = movement_table(result)
+    pairs = result.get("series", [result])
+    since = pairs[0]["from"]["start"] if pairs else None
+    until = pairs[-1]["to"]["end"] if pairs else None
+    stem = export_file_stem(project.name, survey.name, "movement", since, until)
+    fmt = args["format"]
+    return download(export_chunks(fmt, columns, [rows], sheet_title="movement"), stem, fmt)
