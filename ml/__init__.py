@@ -1,1 +1,7 @@
-"""Texts in, clusters out: the complaint-theme pipeline (numpy and scikit-learn only)."""
+"""Texts in, themes out: multilingual clustering of short customer feedback."""
+
+from ml.model import ThemeModel
+from ml.persistence import MODEL_VERSION, ModelVersionError, load_model, save_model
+from ml.themes import Theme
+
+__all__ = ["MODEL_VERSION", "ModelVersionError", "Theme", "ThemeModel", "load_model", "save_model"]

@@ -1,0 +1,50 @@
+"""Normalisation and tokenisation of multilingual text."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from ml.normalise import normalise_text
+from ml.tokenise import MultilingualAnalyzer
+
+
+def test_normalise_replaces_noise_with_placeholders() -> None:
+    text = "Mail ME at a.b@x.com or see https://x.io/a?b=1 @bob 1,234!!!!! Sooooo slow"
+    assert normalise_text(text) == "mail me at xemail or see xurl xuser xnum ! soo slow"
+
+
+def test_normalise_handles_none_and_full_width() -> None:
+    assert normalise_text(None) == ""  # type: ignore[arg-type]
+    assert normalise_text("ＡＢＣ１２３") == "abc xnum"
+
+
+def test_chinese_is_cut_into_character_ngrams() -> None:
+    features = MultilingualAnalyzer()("快递太慢")
+    assert {"快", "快 递", "快递太"} <= set(features)
+
+
+def test_russian_inflections_share_a_prefix_feature() -> None:
+    analyzer = MultilingualAnalyzer(stem_length=5)
+    prefixes = [
+        {f for f in analyzer(w) if f.startswith("~")} for w in ("доставка", "доставки", "доставкой")
+    ]
+    assert prefixes[0] == prefixes[1] == prefixes[2] == {"~доста"}
+
+
+def test_bigrams_do_not_cross_punctuation() -> None:
+    assert "slow refund" not in MultilingualAnalyzer()("slow. refund")
+
+
+def test_ml_imports_nothing_of_ours_or_flask() -> None:
+    allowed = {"numpy", "scipy", "sklearn", "joblib", "jieba", "ml", "__future__"}
+    stdlib = {"re", "unicodedata", "collections", "dataclasses", "pathlib", "typing", "io"}
+    for path in Path(__file__).resolve().parents[2].joinpath("ml").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            for name in names:
+                assert name.split(".")[0] in allowed | stdlib, f"{path.name} imports {name}"
