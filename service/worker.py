@@ -20,7 +20,15 @@ WorkerPass = Callable[[Flask], int]
 
 
 def worker_passes() -> list[tuple[str, WorkerPass]]:
-    return []
+    # Imported here so that the web app never loads scikit-learn.
+    from service import dispatch, theme_jobs
+
+    return [
+        ("schedule", dispatch.schedule_pass),
+        ("dispatch", dispatch.dispatch_pass),
+        ("theme_runs", theme_jobs.fit_queued_runs),
+        ("theme_assign", theme_jobs.assign_new_responses),
+    ]
 
 
 def run_once(app: Flask) -> dict[str, int]:

@@ -9,3 +9,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_commands.db)
     app.cli.add_command(project_commands.projects)
     app.cli.add_command(survey_commands.surveys)
+    from service.cli import theme_commands
+
+    app.cli.add_command(theme_commands.themes)
+    from service.cli import export_commands
+
+    app.cli.add_command(export_commands.export)

@@ -1,0 +1,91 @@
+"""Theme runs and friction points: queue a run, follow it, read its ranked themes."""
+
+from __future__ import annotations
+
+from service.api.base import api_blueprint
+from service.api.responses import attach_contexts
+from service.auth import current_project
+from service.db import db
+from service.pagination import decode_cursor, page_response, page_schema
+from service.schemas.responses import ResponseSchema
+from service.schemas.themes import (
+    IMPACT_DESCRIPTION,
+    FrictionPointSchema,
+    ThemeListArgs,
+    ThemeListSchema,
+    ThemeResponseArgs,
+    ThemeRunCreateSchema,
+    ThemeRunListArgs,
+    ThemeRunSchema,
+)
+from surveys import theme_runs, themes
+from surveys.clock import utcnow
+
+bp = api_blueprint("themes", __name__, "Friction points: complaint themes ranked by cost.")
+
+
+@bp.route("/themes/runs", methods=["POST"])
+@bp.arguments(ThemeRunCreateSchema)
+@bp.response(202, ThemeRunSchema)
+def queue_run(data):
+    """Queue a theme run; the worker fits it (follow it at `GET /themes/runs/{id}`)."""
+    params = theme_runs.make_params(**data)
+    run = theme_runs.queue_run(db(), current_project().id, params, now=utcnow())
+    db().commit()
+    return run
+
+
+@bp.route("/themes/runs", methods=["GET"])
+@bp.arguments(ThemeRunListArgs, location="query")
+@bp.response(200, page_schema(ThemeRunSchema, "ThemeRunPage"))
+def list_runs(args):
+    """List the project's theme runs, oldest first, with cursor pagination."""
+    page = theme_runs.list_runs(
+        db(),
+        current_project().id,
+        limit=args["limit"],
+        after=decode_cursor(args["cursor"]),
+        status=args.get("status"),
+    )
+    return page_response(page, ThemeRunSchema())
+
+
+@bp.route("/themes/runs/<int:run_id>", methods=["GET"])
+@bp.response(200, ThemeRunSchema)
+def read_run(run_id):
+    """A run's status (queued, running, done, failed with a message), counts and duration."""
+    return theme_runs.get_run(db(), current_project().id, run_id)
+
+
+@bp.route("/themes", methods=["GET"])
+@bp.arguments(ThemeListArgs, location="query")
+@bp.response(200, ThemeListSchema)
+@bp.doc(description=IMPACT_DESCRIPTION)
+def list_themes(args):
+    """The ranked friction points of a run (default: the newest done run)."""
+    run, points = themes.list_points(db(), current_project().id, args.get("run_id"), args["sort"])
+    return {"run": run, "sort": args["sort"], "items": points}
+
+
+@bp.route("/themes/<int:point_id>", methods=["GET"])
+@bp.response(200, FrictionPointSchema)
+@bp.doc(description=IMPACT_DESCRIPTION)
+def read_theme(point_id):
+    """One friction point with its numbers, trend and quotes."""
+    return themes.get_point(db(), current_project().id, point_id)
+
+
+@bp.route("/themes/<int:point_id>/responses", methods=["GET"])
+@bp.arguments(ThemeResponseArgs, location="query")
+@bp.response(200, page_schema(ResponseSchema, "ThemeResponsePage"))
+def theme_responses(args, point_id):
+    """The responses of one friction point, oldest first, with cursor pagination."""
+    page = themes.point_responses(
+        db(),
+        current_project().id,
+        point_id,
+        limit=args["limit"],
+        after=decode_cursor(args["cursor"]),
+    )
+    attach_contexts(page.items)
+    return page_response(page, ResponseSchema())
