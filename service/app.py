@@ -29,10 +29,32 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     api = configure(app)
 
-    from service.api import metrics, people, project, responses, surveys
+    from service.api import export as export_api
+    from service.api import invitations, metrics, people, project, responses, surveys, themes
+    from service.api import movement as movement_api
+    from service.pages import bp as pages_bp
 
-    for module in (project, people, surveys, responses, metrics):
+    for module in (
+        project,
+        people,
+        surveys,
+        responses,
+        metrics,
+        themes,
+        invitations,
+        export_api,
+        movement_api,
+    ):
         api.register_blueprint(module.bp)
+    app.register_blueprint(pages_bp)
+
+    from service import limits
+    from service.widget import register as register_widget
+    from service.widget.openapi import document as document_widget
+
+    register_widget(app)
+    document_widget(api, app)
+    limits.init_app(app, settings)
 
     from service.cli import register as register_cli
 

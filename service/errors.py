@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 from marshmallow import Schema, fields
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from surveys.errors import Conflict, DomainError, Invalid, NotFound
@@ -89,6 +90,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         return http_error(exc)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _out_of_range(exc: Exception):
+        # Last line of defence: schemas bound ids and numbers, but a value the database
+        # cannot hold must still be the client's 422, not our 500.
+        log.warning("value out of range for the database: %s", type(exc).__name__)
+        return error_response(422, "invalid", "a value is out of range")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

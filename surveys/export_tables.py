@@ -128,8 +128,9 @@ def movement_table(result: dict[str, Any]) -> tuple[tuple[Column, ...], list[Seq
 
     `result` is `surveys.movement.movement`'s answer, one pair or a `series` of pairs.
     """
-    weighted = result.get("weight") is not None
-    columns = MOVEMENT_COLUMNS + ((Column("weight", "float"),) if weighted else ())
     pairs = result.get("series", [result])
+    # Weighted only when the movement answer carries weights (an empty `weight=` does not).
+    weighted = any(pair.get("weighted") for pair in pairs)
+    columns = MOVEMENT_COLUMNS + ((Column("weight", "float"),) if weighted else ())
     rows = [row for pair in pairs for row in _pair_rows(pair, weighted)]
     return columns, rows

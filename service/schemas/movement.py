@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.pagination import PageArgs
-from service.schemas.common import UtcDateTime
+from service.schemas.common import UtcDateTime, id_field
 from surveys.movement import MOVEMENT_UNITS
 from surveys.movers import MOVEMENT_KINDS, SEGMENT_FILTERS
 
@@ -58,7 +58,7 @@ SEGMENT_NAMES = [s for s in SEGMENT_FILTERS if s != "none"]
 
 
 class PairArgs(Schema):
-    survey_id = fields.Integer(required=True)
+    survey_id = id_field(required=True)
     period = fields.String(
         load_default="quarter",
         validate=validate.OneOf(MOVEMENT_UNITS),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from service.schemas.common import Properties, UtcDateTime
+from service.schemas.common import MAX_ID, Properties, UtcDateTime
 from surveys.answers import MAX_COMMENT
 
 ANONYMOUS_ID = validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$", error="8–64 letters, digits, _ or -")
@@ -29,7 +29,9 @@ class IdentitySchema(Schema):
 
 class VisitSchema(IdentitySchema):
     browser_locale = fields.String(validate=validate.Length(max=35), allow_none=True)
-    survey_id = fields.Integer(strict=True, allow_none=True)
+    survey_id = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
     force = fields.Boolean(load_default=False)
 
 
