@@ -48,14 +48,18 @@ def _check(survey: Survey) -> None:
         )
 
 
-def create_survey(session: Session, project_id: int, data: dict[str, Any]) -> Survey:
-    survey = Survey(project_id=project_id, **DEFAULT_WINDOW)
+def _apply(survey: Survey, data: dict[str, Any]) -> None:
     for name in EDITABLE:
         if name in data:
             setattr(survey, name, data[name])
     if "send_window" in data:
         _set_window(survey, data["send_window"])
     _check(survey)
+
+
+def create_survey(session: Session, project_id: int, data: dict[str, Any]) -> Survey:
+    survey = Survey(project_id=project_id, **DEFAULT_WINDOW)
+    _apply(survey, data)
     session.add(survey)
     session.flush()
     return survey
@@ -77,12 +81,7 @@ def update_survey(
     session: Session, project_id: int, survey_id: int, data: dict[str, Any]
 ) -> Survey:
     survey = get_survey(session, project_id, survey_id)
-    for name in EDITABLE:
-        if name in data:
-            setattr(survey, name, data[name])
-    if "send_window" in data:
-        _set_window(survey, data["send_window"])
-    _check(survey)
+    _apply(survey, data)
     session.flush()
     return survey
 

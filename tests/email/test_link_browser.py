@@ -13,17 +13,8 @@ from werkzeug.serving import make_server
 from service.db import db
 from service.dispatch import score_token
 from surveys.models import Invitation, SurveyResponse
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.email.conftest import create_person, create_survey, run_schedule
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -39,7 +30,7 @@ def live_server(mail_app):
 @pytest.fixture
 def browser():
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

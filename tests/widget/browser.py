@@ -13,16 +13,6 @@ import axe_playwright_python
 from werkzeug.serving import make_server
 
 AXE_JS = Path(axe_playwright_python.__file__).parent / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 HOST_PAGE = """<!doctype html>
 <html lang="en">
