@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from service.db import db
 from surveys.models import Display, SurveyResponse
-from tests.widget.browser import AXE_JS, CHROMIUM, CHROMIUM_ARGS, serve_app, serve_host
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.widget.browser import AXE_JS, serve_app, serve_host
 from tests.widget.conftest import OLD_CUSTOMER
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
