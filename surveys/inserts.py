@@ -6,8 +6,10 @@ implicit transactions reliably, and a conflict here is an expected outcome, not 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -21,16 +23,16 @@ def column_values(obj: DeclarativeBase) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=32)
+def _statement(model: type[DeclarativeBase], dialect: str) -> Insert:
+    """Built once per model and dialect: constructing statements costs more than running
+    them on the hot ingest path. The values come as parameters."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing().returning(model.__table__.c.id)
+
+
 def insert_or_ignore(session: Session, obj: DeclarativeBase) -> int | None:
     """Insert the object's row; its new id, or None when a unique constraint already holds
     such a row."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    model = type(obj)
-    stmt = (
-        insert(model)
-        .values(**column_values(obj))
-        .on_conflict_do_nothing()
-        .returning(model.__table__.c.id)
-    )
-    return session.execute(stmt).scalar()
+    stmt = _statement(type(obj), session.get_bind().dialect.name)
+    return session.execute(stmt, column_values(obj)).scalar()

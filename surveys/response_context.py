@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from surveys.models import FrictionPoint, SurveyResponse, ThemeAssignment, ThemeRun
@@ -31,6 +31,43 @@ def previous_scores(project_id: int) -> Select:
         r.excluded.is_(False),
         r.survey_id.is_not(None),
     )
+
+
+_R = SurveyResponse
+# The answer before a given one, in the order the LAG window of `previous_scores` uses; built
+# once because recording an answer asks it every time.
+_PREVIOUS_SCORE = (
+    select(_R.score)
+    .where(
+        _R.survey_id == bindparam("survey_id"),
+        _R.person_id == bindparam("person_id"),
+        _R.score.is_not(None),
+        _R.excluded.is_(False),
+        or_(
+            _R.created_at < bindparam("created_at"),
+            and_(_R.created_at == bindparam("created_at"), _R.id < bindparam("id")),
+        ),
+    )
+    .order_by(_R.created_at.desc(), _R.id.desc())
+    .limit(1)
+)
+
+
+def fresh_context(session: Session, response: SurveyResponse) -> ResponseContext:
+    """The context of an answer just recorded: it has no theme yet (the worker assigns
+    themes later), so only the previous answer is read."""
+    if response.score is None or response.excluded or response.survey_id is None:
+        return ResponseContext(None, None, None, None)
+    previous = session.scalar(
+        _PREVIOUS_SCORE,
+        {
+            "survey_id": response.survey_id,
+            "person_id": response.person_id,
+            "created_at": response.created_at,
+            "id": response.id,
+        },
+    )
+    return ResponseContext(segment_of(previous), movement_of(previous, response.score), None, None)
 
 
 def latest_done_run_id(session: Session, project_id: int) -> int | None:

@@ -16,7 +16,7 @@ from service.schemas.responses import (
 )
 from surveys import answers, people
 from surveys.clock import utcnow
-from surveys.response_context import response_contexts
+from surveys.response_context import fresh_context, response_contexts
 from surveys.response_filters import ResponseFilters, list_responses
 from surveys.scoring import Segment
 
@@ -79,9 +79,12 @@ def record_response(data):
         properties=data.get("properties"),
         idempotency_key=key,
     )
-    response, _ = answers.record_answer(session, project.id, person, answer, now=utcnow())
+    response, created = answers.record_answer(session, project.id, person, answer, now=utcnow())
     session.commit()
-    return attach_contexts([response])[0]
+    if not created:
+        return attach_contexts([response])[0]
+    response.context = fresh_context(session, response)
+    return response
 
 
 @bp.route("/responses", methods=["GET"])
