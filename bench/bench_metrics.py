@@ -11,13 +11,11 @@ bench/out/bench_metrics.txt.
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import time
 from datetime import datetime
-from pathlib import Path
 
-from bench.nps_data import open_bench_db, report, timed
+from bench.nps_data import bench_arguments, open_bench_db, report, timed
 
 DT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -42,12 +40,7 @@ def hand_sql(bounds: list[datetime]) -> tuple[str, dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=Path("bench/out/movement_data.db"))
-    parser.add_argument("--people", type=int, default=250_000)
-    parser.add_argument("--quarters", type=int, default=4)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = bench_arguments(__doc__)
     bench = open_bench_db(args.db, args.people, args.quarters)
     client = bench.app.test_client()
 

@@ -13,13 +13,11 @@ bench/out/bench_movement.txt.
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import time
 from datetime import datetime
-from pathlib import Path
 
-from bench.nps_data import open_bench_db, report, timed
+from bench.nps_data import bench_arguments, open_bench_db, report, timed
 
 SEGMENT = "CASE WHEN {s} >= 9 THEN 'promoter' WHEN {s} >= 7 THEN 'passive' ELSE 'detractor' END"
 
@@ -78,12 +76,7 @@ def api_matrix(answer: dict) -> dict[tuple[str, str], int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=Path("bench/out/movement_data.db"))
-    parser.add_argument("--people", type=int, default=250_000)
-    parser.add_argument("--quarters", type=int, default=4)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = bench_arguments(__doc__)
     bench = open_bench_db(args.db, args.people, args.quarters)
     client = bench.app.test_client()
 

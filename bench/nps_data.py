@@ -7,6 +7,7 @@ there, with statistics for the planner), and rotates the project's keys to call 
 
 from __future__ import annotations
 
+import argparse
 import sqlite3
 import statistics
 import time
@@ -32,6 +33,16 @@ class BenchDb:
     auth: dict[str, str]
     project_id: int
     survey_id: int
+
+
+def bench_arguments(doc: str) -> argparse.Namespace:
+    """The options every benchmark over this database takes."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--db", type=Path, default=Path("bench/out/movement_data.db"))
+    parser.add_argument("--people", type=int, default=250_000)
+    parser.add_argument("--quarters", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3)
+    return parser.parse_args()
 
 
 def open_bench_db(path: Path, people: int, quarters: int) -> BenchDb:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ class Settings:
     rate_limit_api: str = "6000/minute"
     max_body_bytes: int = 1024 * 1024
     max_batch_body_bytes: int = 32 * 1024 * 1024
-    extra: dict[str, Any] = field(default_factory=dict)
     # Email: an optional per-minute send cap shared by all dispatchers; score-link lifetime.
     send_cap_per_minute: int | None = None
     link_max_age_days: int = 30
@@ -67,7 +66,6 @@ class Settings:
             rate_limit_widget_ip=env.get("RATE_LIMIT_WIDGET_IP") or "300/minute",
             rate_limit_widget_key=env.get("RATE_LIMIT_WIDGET_KEY") or "30000/minute",
             rate_limit_api=env.get("RATE_LIMIT_API") or "6000/minute",
-            extra={k: v for k, v in (overrides or {}).items() if not isinstance(v, str)},
             send_cap_per_minute=int(env["SEND_CAP_PER_MINUTE"])
             if env.get("SEND_CAP_PER_MINUTE")
             else None,

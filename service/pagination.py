@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import jsonify, request
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from surveys.errors import Invalid
 from surveys.paging import Page
@@ -64,6 +64,3 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
             "next_cursor": fields.String(allow_none=True, required=True),
         },
     )
-
-
-__all__ = ["PageArgs", "ValidationError", "decode_cursor", "page_response", "page_schema"]

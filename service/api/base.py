@@ -18,7 +18,3 @@ def api_blueprint(name: str, import_name: str, description: str) -> Blueprint:
         return authenticate_secret_key(request.headers.get("Authorization"))
 
     return bp
-
-
-# Documented on every authenticated operation, beside the success answer.
-COMMON_ERRORS = (401, 422)

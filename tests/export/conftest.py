@@ -13,6 +13,7 @@ from surveys.answers import Answer, record_answer
 from surveys.models import Person, Survey, SurveyResponse
 from surveys.response_context import response_contexts
 from surveys.scoring import segment_of
+from tests.answers import answer
 
 TRICKY = [
     '=HYPERLINK("http://evil.test","click")',
@@ -47,21 +48,6 @@ BASE_COLUMNS = [
     "theme",
 ]
 TEXT_COLUMNS = {"survey_name", "external_id", "email", "name", "comment", "locale", "theme"}
-
-
-def answer(api, survey_id, who, score, when, **extra):
-    r = api.post(
-        "/api/v1/responses",
-        json={
-            "survey_id": survey_id,
-            "person": {"external_id": who},
-            "score": score,
-            "created_at": when,
-            **extra,
-        },
-    )
-    assert r.status_code == 201, r.json
-    return r.json
 
 
 @pytest.fixture

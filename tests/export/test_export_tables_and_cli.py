@@ -12,7 +12,7 @@ from service.db import db
 from surveys.export_sql import movement_case, segment_case
 from surveys.response_context import movement_of
 from surveys.scoring import segment_of
-from tests.export.conftest import answer
+from tests.answers import answer
 
 
 def read_csv(body: bytes) -> list[dict]:

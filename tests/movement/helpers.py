@@ -1,21 +1,6 @@
-"""Helpers shared by the movement tests: record answers and read movement through the API."""
+"""Helpers shared by the movement tests: exclude answers and read movement through the API."""
 
 from __future__ import annotations
-
-
-def answer(api, survey_id, who, score, when, **extra):
-    r = api.post(
-        "/api/v1/responses",
-        json={
-            "survey_id": survey_id,
-            "person": {"external_id": who},
-            "score": score,
-            "created_at": when,
-            **extra,
-        },
-    )
-    assert r.status_code == 201, r.json
-    return r.json
 
 
 def exclude(api, response):

@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from tests.movement.helpers import answer, cells, exclude, movement
+from tests.answers import answer
+from tests.movement.helpers import cells, exclude, movement
 
 Q1 = "2026-02-01T12:00:00Z"
 Q1_LATE = "2026-03-01T12:00:00Z"

@@ -1,6 +1,7 @@
 """GET /api/v1/movement/people: the movers themselves, filtered and cursor-paginated."""
 
-from tests.movement.helpers import answer, exclude
+from tests.answers import answer
+from tests.movement.helpers import exclude
 
 Q1 = "2026-02-01T12:00:00Z"
 Q2 = "2026-05-01T12:00:00Z"

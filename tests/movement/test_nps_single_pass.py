@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from surveys.periods import period_of
-from tests.movement.helpers import answer, exclude
+from tests.answers import answer
+from tests.movement.helpers import exclude
 
 
 def reference(rows, unit):

@@ -2,25 +2,12 @@
 
 import pytest
 
+from tests.answers import answer
+
 
 @pytest.fixture
 def survey(api):
     return api.post("/api/v1/surveys", json={"name": "NPS"}).json
-
-
-def answer(api, survey, who, score, when, **extra):
-    r = api.post(
-        "/api/v1/responses",
-        json={
-            "survey_id": survey["id"],
-            "person": {"external_id": who},
-            "score": score,
-            "created_at": when,
-            **extra,
-        },
-    )
-    assert r.status_code == 201, r.json
-    return r.json
 
 
 def nps(api, query=""):
@@ -39,7 +26,7 @@ def test_empty_project(api, survey):
 def test_overall_matches_hand_computation(api, survey):
     # 5 promoters, 3 passives, 2 detractors: NPS 30, margin 42.13 (see test_statistics)
     for i, s in enumerate([9, 10, 9, 10, 9, 7, 8, 7, 0, 6]):
-        answer(api, survey, f"p{i}", s, "2026-02-01T12:00:00Z")
+        answer(api, survey["id"], f"p{i}", s, "2026-02-01T12:00:00Z")
     o = nps(api)["overall"]
     assert (o["responses"], o["promoters"], o["passives"], o["detractors"]) == (10, 5, 3, 2)
     assert (o["promoters_pct"], o["passives_pct"], o["detractors_pct"]) == (50.0, 30.0, 20.0)
@@ -49,10 +36,10 @@ def test_overall_matches_hand_computation(api, survey):
 
 
 def test_latest_answer_per_person_counts_once_and_excluded_skip(api, survey):
-    answer(api, survey, "a", 2, "2026-01-05T00:00:00Z")
-    answer(api, survey, "a", 10, "2026-02-05T00:00:00Z")  # latest in Q1: promoter
-    answer(api, survey, "b", 9, "2026-01-05T00:00:00Z")
-    late = answer(api, survey, "b", 1, "2026-03-05T00:00:00Z")
+    answer(api, survey["id"], "a", 2, "2026-01-05T00:00:00Z")
+    answer(api, survey["id"], "a", 10, "2026-02-05T00:00:00Z")  # latest in Q1: promoter
+    answer(api, survey["id"], "b", 9, "2026-01-05T00:00:00Z")
+    late = answer(api, survey["id"], "b", 1, "2026-03-05T00:00:00Z")
     api.patch(f"/api/v1/responses/{late['id']}", json={"excluded": True})  # b stays promoter
     o = nps(api)["overall"]
     assert (o["responses"], o["promoters"], o["nps"]) == (2, 2, 100.0)
@@ -63,10 +50,10 @@ def test_latest_answer_per_person_counts_once_and_excluded_skip(api, survey):
 def test_quarters_cut_in_project_time_zone_with_change(api, survey):
     api.patch("/api/v1/project", json={"time_zone": "America/New_York"})
     # 2026-04-01 03:30 UTC is still March 31 in New York: Q1.
-    answer(api, survey, "a", 10, "2026-04-01T03:30:00Z")
-    answer(api, survey, "b", 0, "2026-01-01T04:59:00Z")  # Dec 31 local: 2025-Q4
-    answer(api, survey, "c", 9, "2026-04-01T04:00:00Z")  # exactly Q2 start in New York
-    answer(api, survey, "d", 9, "2026-04-02T00:00:00Z")
+    answer(api, survey["id"], "a", 10, "2026-04-01T03:30:00Z")
+    answer(api, survey["id"], "b", 0, "2026-01-01T04:59:00Z")  # Dec 31 local: 2025-Q4
+    answer(api, survey["id"], "c", 9, "2026-04-01T04:00:00Z")  # exactly Q2 start in New York
+    answer(api, survey["id"], "d", 9, "2026-04-02T00:00:00Z")
     m = nps(api, "group_by=quarter")
     assert m["time_zone"] == "America/New_York"
     keys = [(b["key"], b["responses"], b["nps"]) for b in m["buckets"]]
@@ -75,14 +62,14 @@ def test_quarters_cut_in_project_time_zone_with_change(api, survey):
     assert m["buckets"][1]["change"]["change"] == 200.0
     assert m["buckets"][2]["start"] == "2026-04-01T04:00:00Z"
     # A person counts once per bucket but in each bucket they answered.
-    answer(api, survey, "a", 3, "2026-05-01T00:00:00Z")
+    answer(api, survey["id"], "a", 3, "2026-05-01T00:00:00Z")
     q2 = nps(api, "group_by=quarter")["buckets"][2]
     assert (q2["responses"], q2["detractors"]) == (3, 1)
 
 
 def test_empty_period_between_is_listed(api, survey):
-    answer(api, survey, "a", 10, "2025-11-01T00:00:00Z")
-    answer(api, survey, "b", 0, "2026-05-01T00:00:00Z")
+    answer(api, survey["id"], "a", 10, "2025-11-01T00:00:00Z")
+    answer(api, survey["id"], "b", 0, "2026-05-01T00:00:00Z")
     m = nps(api, "group_by=quarter")
     assert [(b["key"], b["responses"]) for b in m["buckets"]] == [
         ("2025-Q4", 1),
@@ -95,7 +82,7 @@ def test_empty_period_between_is_listed(api, survey):
 def test_group_by_channel_locale_property_and_filters(api, survey):
     answer(
         api,
-        survey,
+        survey["id"],
         "a",
         10,
         "2026-02-01T00:00:00Z",
@@ -103,8 +90,8 @@ def test_group_by_channel_locale_property_and_filters(api, survey):
         locale="ru",
         properties={"plan": "pro"},
     )
-    answer(api, survey, "b", 0, "2026-02-01T00:00:00Z", properties={"plan": "free"})
-    answer(api, survey, "c", 8, "2026-02-01T00:00:00Z", properties={"plan": "pro"})
+    answer(api, survey["id"], "b", 0, "2026-02-01T00:00:00Z", properties={"plan": "free"})
+    answer(api, survey["id"], "c", 8, "2026-02-01T00:00:00Z", properties={"plan": "pro"})
     by = lambda q: {b["key"]: b["nps"] for b in nps(api, q)["buckets"]}  # noqa: E731
     assert by("group_by=channel") == {"api": -50.0, "email": 100.0}
     assert by("group_by=property:plan") == {"free": -100.0, "pro": 50.0}
@@ -115,10 +102,10 @@ def test_group_by_channel_locale_property_and_filters(api, survey):
 
 def test_weighted_nps(api, survey):
     # mrr 100 promoter, 50 detractor, 0 passive: weighted NPS = (100 - 50) / 150 = 33.33
-    answer(api, survey, "a", 10, "2026-02-01T00:00:00Z", properties={"mrr": 100})
-    answer(api, survey, "b", 2, "2026-02-01T00:00:00Z", properties={"mrr": 50})
-    answer(api, survey, "c", 7, "2026-02-01T00:00:00Z", properties={"mrr": 0})
-    answer(api, survey, "d", 9, "2026-02-01T00:00:00Z", properties={})  # no weight: left out
+    answer(api, survey["id"], "a", 10, "2026-02-01T00:00:00Z", properties={"mrr": 100})
+    answer(api, survey["id"], "b", 2, "2026-02-01T00:00:00Z", properties={"mrr": 50})
+    answer(api, survey["id"], "c", 7, "2026-02-01T00:00:00Z", properties={"mrr": 0})
+    answer(api, survey["id"], "d", 9, "2026-02-01T00:00:00Z", properties={})  # no weight: left out
     o = nps(api, "weight=property:mrr")["overall"]
     assert o["nps"] == 33.33
     assert o["weighted"]["total"] == 150.0
@@ -134,7 +121,7 @@ def test_bad_metric_queries(api, survey):
 
 
 def test_other_project_data_not_counted(api, other_api, survey):
-    answer(api, survey, "a", 10, "2026-02-01T00:00:00Z")
+    answer(api, survey["id"], "a", 10, "2026-02-01T00:00:00Z")
     assert nps(other_api)["overall"]["responses"] == 0
     assert (
         other_api.get(f"/api/v1/metrics/nps?survey_id={survey['id']}").json["overall"]["responses"]
