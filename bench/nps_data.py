@@ -2,7 +2,8 @@
 
 Shared by `bench.bench_metrics` and `bench.bench_movement`: builds the database with
 `bench.dataset` when it is missing, else brings it to the latest migration (so new indexes are
-there, with statistics for the planner), and rotates the project's keys to call the API.
+there, with statistics for the planner), builds the period answers as the worker would (the
+rows were written in bulk, not through the API), and rotates the project's keys to call the API.
 """
 
 from __future__ import annotations
@@ -66,12 +67,22 @@ def open_bench_db(path: Path, people: int, quarters: int) -> BenchDb:
     project_id, survey_id = con.execute("SELECT project_id, id FROM surveys LIMIT 1").fetchone()
     con.close()
 
+    from surveys import period_answers
+    from surveys.models import Project
     from surveys.projects import rotate_keys
 
     engine = make_engine(f"sqlite:///{path}")
     with Session(engine) as session:
         secret = rotate_keys(session, project_id).keys.secret_key
         session.commit()
+        project = session.get(Project, project_id)
+        if not period_answers.is_current(project):
+            # What the worker does after an upgrade: the rows are written in bulk here,
+            # bypassing the per-answer upkeep.
+            started = time.perf_counter()
+            rows = period_answers.rebuild(session, project)
+            session.commit()
+            print(f"period answers rebuilt: {rows:,} rows in {time.perf_counter() - started:.1f} s")
     engine.dispose()
     app = create_app(
         {

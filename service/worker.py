@@ -1,4 +1,4 @@
-"""The background worker: runs every pass (scheduling, dispatch, theme runs) in a loop.
+"""The background worker: runs every pass (periods, scheduling, dispatch, themes) in a loop.
 
 Work that is not a web request runs here, in its own process, never in a gunicorn worker.
 """
@@ -21,9 +21,10 @@ WorkerPass = Callable[[Flask], int]
 
 def worker_passes() -> list[tuple[str, WorkerPass]]:
     # Imported here so that the web app never loads scikit-learn.
-    from service import dispatch, theme_jobs
+    from service import dispatch, period_jobs, theme_jobs
 
     return [
+        ("period_answers", period_jobs.rebuild_stale),
         ("schedule", dispatch.schedule_pass),
         ("dispatch", dispatch.dispatch_pass),
         ("theme_runs", theme_jobs.fit_queued_runs),

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from surveys.clock import to_naive_utc
 from surveys.errors import Conflict, Invalid, NotFound, SurveyClosed
 from surveys.inserts import insert_or_ignore
-from surveys.models import Person, Survey, SurveyResponse
+from surveys.models import Person, Project, Survey, SurveyResponse
+from surveys.period_answers import count_answer, recount
 from surveys.scoring import is_valid_score
 
 MAX_COMMENT = 5000
@@ -106,12 +107,15 @@ def record_answer(
     if existing is not None:
         if answer.idempotency_key and existing.idempotency_key == answer.idempotency_key:
             return existing, False
+        rescored = answer.score is not None and answer.score != existing.score
         if answer.score is not None:
             existing.score = answer.score
         if answer.comment is not None:
             existing.comment = answer.comment
         existing.updated_at = now
         session.flush()
+        if rescored:
+            recount(session, _zone(session, project_id), existing)
         return existing, False
     created_at = to_naive_utc(answer.created_at) if answer.created_at else now
     response = SurveyResponse(
@@ -139,7 +143,14 @@ def record_answer(
         if _existing(session, project_id, answer) is None:
             raise Conflict("the answer conflicts with a stored one; retry")
         return record_answer(session, project_id, person, answer, now=now)
-    return session.get(SurveyResponse, new_id), True
+    stored = session.get(SurveyResponse, new_id)
+    count_answer(session, _zone(session, project_id), stored)
+    return stored, True
+
+
+def _zone(session: Session, project_id: int) -> str:
+    project = session.get(Project, project_id)
+    return project.time_zone if project is not None else "UTC"
 
 
 def get_response(session: Session, project_id: int, response_id: int) -> SurveyResponse:
@@ -155,8 +166,11 @@ def update_response(
     response = get_response(session, project_id, response_id)
     if "comment" in changes:
         response.comment = check_comment(changes["comment"])
+    reexcluded = "excluded" in changes and bool(changes["excluded"]) != response.excluded
     if "excluded" in changes:
         response.excluded = bool(changes["excluded"])
     response.updated_at = now
     session.flush()
+    if reexcluded:
+        recount(session, _zone(session, project_id), response)
     return response

@@ -47,6 +47,9 @@ class Project(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The zone the project's PeriodAnswer rows were cut in. Null or another zone than
+    # `time_zone` means they must be rebuilt (the worker does) and are not read meanwhile.
+    periods_zone: Mapped[str | None] = mapped_column(String(64))
     throttle_days: Mapped[int] = mapped_column(Integer, default=30)
     allowed_origins: Mapped[list[Any]] = mapped_column(default=list)
     require_identity_verification: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -216,6 +219,35 @@ class SurveyResponse(Base):
 
     survey: Mapped[Survey | None] = relationship(lazy="raise")
     person: Mapped[Person] = relationship(lazy="raise")
+
+
+class PeriodAnswer(Base):
+    """A person's counted answer to a survey in one period: their latest non-excluded scored
+    answer there. Kept as answers arrive, so movement reads two periods of these rows instead
+    of ranking every stored answer."""
+
+    __tablename__ = "period_answers"
+    __table_args__ = (
+        # Rows of one period come in person order from the key itself, which is what pairing
+        # two periods person by person needs; SQLite stores them in that key's tree.
+        Index("ix_period_answers_response", "response_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    survey_id: Mapped[int] = mapped_column(
+        ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit: Mapped[str] = mapped_column(String(8), primary_key=True)  # quarter | month
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)  # 2026-Q1 | 2026-03
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    score: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Deleting the answer deletes its row; nothing else deletes single answers.
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE")
+    )
 
 
 class ThemeRun(Base):

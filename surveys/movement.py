@@ -1,7 +1,8 @@
 """Segment movement between two periods, computed in SQL: matrix, new, lapsed, weights, series.
 
 A person's segment in a period is the segment of their latest non-excluded scored answer to the
-survey in that period (ROW_NUMBER over person and period, newest first). Per person, the two
+survey in that period: read from `surveys.period_answers`, kept as answers arrive (or, while
+those are rebuilt, found by ROW_NUMBER over person and period, newest first). Per person, the two
 periods are then set side by side (a GROUP BY person with one MAX(CASE ...) per period), and the
 pairs are counted by (segment in A, segment in B): a missing side is null, which makes the
 `new` and `lapsed` rows of the same GROUP BY. Deleted people have no answers left, so they are
@@ -17,11 +18,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, Subquery, and_, case, cast, func, null, select
 from sqlalchemy.orm import Session
 
+from surveys import period_answers
 from surveys.catalog import get_survey
 from surveys.clock import to_naive_utc
 from surveys.errors import Invalid
 from surveys.metrics import parse_property_ref
-from surveys.models import Project, SurveyResponse
+from surveys.models import PeriodAnswer, Project, SurveyResponse
 from surveys.movement_report import Cell, pair_report
 from surveys.periods import (
     Period,
@@ -50,14 +52,9 @@ class MovementQuery:
     until: datetime | None = None
 
 
-def segment_rank() -> ColumnElement[int]:
-    """2 promoter, 1 passive, 0 detractor: ranks compare as movement up or down."""
-    score = SurveyResponse.score
-    return case((score >= PROMOTER_MIN, 2), (score >= PASSIVE_MIN, 1), else_=0)
-
-
-def _rank_of(score: ColumnElement[int | None]) -> ColumnElement[int | None]:
-    """segment_rank over a nullable score column: null stays null (no answer in the period)."""
+def rank_of(score: ColumnElement[int | None]) -> ColumnElement[int | None]:
+    """2 promoter, 1 passive, 0 detractor, so ranks compare as movement up or down; a null
+    score (no answer in the period) stays null."""
     return case(
         (score >= PROMOTER_MIN, 2), (score >= PASSIVE_MIN, 1), (score.is_not(None), 0), else_=null()
     )
@@ -104,8 +101,9 @@ def latest_answers(
 ) -> Subquery:
     """(person_id, b, *columns, rn): rn = 1 marks each person's latest counted answer per period.
 
-    Only the survey is filtered on: the caller has checked that it belongs to the project, and
-    an answer always belongs to its survey's project.
+    Ranks the stored answers themselves: what `counted_answers` reads while a project's period
+    answers are being rebuilt. Only the survey is filtered on: the caller has checked that it
+    belongs to the project, and an answer always belongs to its survey's project.
     """
     r = SurveyResponse
     bucket = bucket_of(periods)
@@ -127,6 +125,51 @@ def latest_answers(
         )
         .subquery("ranked")
     )
+
+
+def counted_answers(
+    project: Project,
+    survey_id: int,
+    unit: str,
+    periods: list[Period],
+    *,
+    weight: ColumnElement[float] | None = None,
+    after_person: int | None = None,
+) -> Subquery:
+    """(person_id, b, score, rid[, w]): each person's counted answer in each of `periods`,
+    b being the period's index.
+
+    Read from the period answers kept as answers arrive; from a ranking of every stored
+    answer only while those are being rebuilt. The weight, a property of the counted answer's
+    snapshot, is the one thing that needs the answer row itself.
+    """
+    if not period_answers.is_current(project):
+        r = SurveyResponse
+        extra = [weight.label("w")] if weight is not None else []
+        where = (r.person_id > after_person,) if after_person is not None else ()
+        ranked = latest_answers(
+            survey_id, periods, r.score.label("score"), r.id.label("rid"), *extra, where=where
+        )
+        columns = [ranked.c.person_id, ranked.c.b, ranked.c.score, ranked.c.rid]
+        if weight is not None:
+            columns.append(ranked.c.w)
+        return select(*columns).where(ranked.c.rn == 1).subquery("counted")
+    pa = PeriodAnswer
+    index = case(*[(pa.period == p.label, i) for i, p in enumerate(periods)])
+    stmt = select(
+        pa.person_id, index.label("b"), pa.score.label("score"), pa.response_id.label("rid")
+    ).where(
+        pa.survey_id == survey_id,
+        pa.unit == unit,
+        pa.period.in_([p.label for p in periods]),
+    )
+    if after_person is not None:
+        stmt = stmt.where(pa.person_id > after_person)
+    if weight is not None:
+        stmt = stmt.add_columns(weight.label("w")).join(
+            SurveyResponse, SurveyResponse.id == pa.response_id
+        )
+    return stmt.subquery("counted")
 
 
 def _parse_label(label: str, unit: str, tz: str, field: str) -> Period:
@@ -181,7 +224,9 @@ def series_periods(project: Project, q: MovementQuery, now: datetime) -> list[Pe
 
 def movement_cells(
     session: Session,
+    project: Project,
     survey_id: int,
+    unit: str,
     a: Period,
     b: Period,
     weight: ColumnElement[float] | None = None,
@@ -190,13 +235,9 @@ def movement_cells(
 
     A person's weight is the property on their counted answer in B, else on the one in A.
     """
-    # Scores, not segments, go through the window: the segment is then worked out once per
-    # person rather than once per answer.
-    columns = [SurveyResponse.score.label("score")]
-    if weight is not None:
-        columns.append(weight.label("w"))
-    ranked = latest_answers(survey_id, [a, b], *columns)
-    c = ranked.c
+    c = counted_answers(project, survey_id, unit, [a, b], weight=weight).c
+    # Scores, not segments, are paired: the segment is then worked out once per person
+    # rather than once per answer.
     pivot = [
         func.max(case((c.b == 0, c.score))).label("sa"),
         func.max(case((c.b == 1, c.score))).label("sb"),
@@ -207,9 +248,9 @@ def movement_cells(
                 "w"
             )
         )
-    person = select(c.person_id, *pivot).where(c.rn == 1).group_by(c.person_id).subquery()
+    person = select(c.person_id, *pivot).group_by(c.person_id).subquery()
     p = person.c
-    sa, sb = _rank_of(p.sa).label("sa"), _rank_of(p.sb).label("sb")
+    sa, sb = rank_of(p.sa).label("sa"), rank_of(p.sb).label("sb")
     sums = [func.sum(p.w).label("wsum"), func.count(p.w).label("wn")] if weight is not None else []
     stmt = select(sa, sb, func.count().label("n"), *sums).group_by(sa, sb)
     counts: dict[tuple[int | None, int | None], Cell] = {}
@@ -228,12 +269,13 @@ def _period_json(period: Period) -> dict[str, Any]:
 
 def _pair(
     session: Session,
-    survey_id: int,
+    project: Project,
+    q: MovementQuery,
     a: Period,
     b: Period,
     weight: ColumnElement[float] | None,
 ) -> dict[str, Any]:
-    counts, weights = movement_cells(session, survey_id, a, b, weight)
+    counts, weights = movement_cells(session, project, q.survey_id, q.unit, a, b, weight)
     report = pair_report(counts, weights if weight is not None else None)
     return {"from": _period_json(a), "to": _period_json(b), **report}
 
@@ -251,12 +293,12 @@ def movement(session: Session, project: Project, q: MovementQuery, now: datetime
     if q.series:
         periods = series_periods(project, q, now)
         pairs = [
-            _pair(session, q.survey_id, a, b, weight)
+            _pair(session, project, q, a, b, weight)
             for a, b in zip(periods, periods[1:], strict=False)
         ]
         return {**head, "series": pairs}
     a, b = resolve_pair(project, q, now)
-    return {**head, **_pair(session, q.survey_id, a, b, weight)}
+    return {**head, **_pair(session, project, q, a, b, weight)}
 
 
 def movement_condition(

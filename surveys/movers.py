@@ -1,8 +1,8 @@
 """The people behind a movement figure: who went from which segment to which, with both answers.
 
-The same SQL as `surveys.movement` (latest counted answer per person and period, one row per
-person), filtered by segments and kind of movement, ordered by person id and resumed after the
-last one seen (keyset pages; the window runs only over people after the cursor).
+The same pairing as `surveys.movement` (each person's counted answer in both periods, one row
+per person), filtered by segments and kind of movement, ordered by person id and resumed after
+the last one seen (keyset pages: only people after the cursor are read).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from surveys.catalog import get_survey
 from surveys.models import Person, Project, SurveyResponse
 from surveys.movement import (
     MovementQuery,
-    latest_answers,
+    counted_answers,
     movement_condition,
+    rank_of,
     resolve_pair,
-    segment_rank,
 )
 from surveys.movement_report import RANKED
 from surveys.paging import Page
@@ -80,20 +80,15 @@ def list_movers(
     get_survey(session, project.id, q.pair.survey_id)
     a, b = resolve_pair(project, q.pair, now)
     r = SurveyResponse
-    where = (r.person_id > after,) if after is not None else ()
-    ranked = latest_answers(
-        q.pair.survey_id, [a, b], segment_rank().label("seg"), r.id.label("rid"), where=where
-    )
-    c = ranked.c
+    c = counted_answers(project, q.pair.survey_id, q.pair.unit, [a, b], after_person=after).c
     person = (
         select(
             c.person_id,
-            func.max(case((c.b == 0, c.seg))).label("sa"),
-            func.max(case((c.b == 1, c.seg))).label("sb"),
+            rank_of(func.max(case((c.b == 0, c.score)))).label("sa"),
+            rank_of(func.max(case((c.b == 1, c.score)))).label("sb"),
             func.max(case((c.b == 0, c.rid))).label("ra"),
             func.max(case((c.b == 1, c.rid))).label("rb"),
         )
-        .where(c.rn == 1)
         .group_by(c.person_id)
         .subquery("per_person")
     )

@@ -42,7 +42,10 @@ def create_project(session: Session, name: str, time_zone: str = "UTC") -> NewPr
     if not is_valid_zone(time_zone):
         raise Invalid(f"unknown time zone {time_zone!r}", {"time_zone": ["unknown time zone"]})
     keys = issue_keys()
-    project = Project(name=name.strip(), time_zone=time_zone, allowed_origins=[])
+    # No answers yet, so no period rows to cut: they are current in the project's zone.
+    project = Project(
+        name=name.strip(), time_zone=time_zone, periods_zone=time_zone, allowed_origins=[]
+    )
     _apply_keys(project, keys)
     session.add(project)
     session.flush()

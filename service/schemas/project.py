@@ -10,7 +10,11 @@ class ProjectSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     time_zone = fields.String(
         validate=validate_zone,
-        metadata={"description": "IANA zone; periods (quarters, months) are cut in it."},
+        metadata={
+            "description": "IANA zone; periods (quarters, months) are cut in it. After a "
+            "change the worker re-cuts the stored per-period answers on its next pass; "
+            "movement stays right meanwhile, only slower."
+        },
     )
     throttle_days = fields.Integer(
         validate=validate.Range(min=0, max=3650),

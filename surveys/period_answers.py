@@ -1,0 +1,191 @@
+"""Period answers: each person's counted answer per survey and period, kept as answers arrive.
+
+A person's segment in a period is that of their latest non-excluded scored answer there.
+Ranking every stored answer to find it costs seconds on a million answers, so the counted
+answer of each (survey, unit, period, person) is kept in `period_answers` instead: written
+when an answer arrives, worked out again when an answer is edited or excluded, and rebuilt
+for the whole project when its time zone changes (the periods move). Movement then pairs two
+periods of these rows.
+
+Concurrent writers stay correct without locks: a row is only ever replaced by a later answer
+(the upsert's WHERE), so the order in which two transactions commit does not matter.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from surveys.models import PeriodAnswer, Project, Survey, SurveyResponse
+from surveys.periods import Period, period_of, periods_between
+
+KEPT_UNITS = ("quarter", "month")
+_KEY = ("survey_id", "unit", "period", "person_id")
+
+
+def is_current(project: Project) -> bool:
+    """Whether the project's rows are cut in its present time zone and may be read."""
+    return project.periods_zone == project.time_zone
+
+
+@lru_cache(maxsize=4)
+def _upsert(dialect: str) -> Insert:
+    """Built once per dialect: the statement runs on every recorded answer."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(PeriodAnswer)
+    new, old = stmt.excluded, PeriodAnswer.__table__.c
+    later = or_(
+        new.created_at > old.created_at,
+        and_(new.created_at == old.created_at, new.response_id > old.response_id),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={"score": new.score, "created_at": new.created_at, "response_id": new.response_id},
+        where=later,
+    )
+
+
+def count_answer(session: Session, time_zone: str, response: SurveyResponse) -> None:
+    """A new answer: it becomes its person's counted answer wherever it is the latest."""
+    if response.survey_id is None or response.score is None or response.excluded:
+        return
+    rows = [
+        {
+            "survey_id": response.survey_id,
+            "unit": unit,
+            "period": period_of(response.created_at, unit, time_zone).label,
+            "person_id": response.person_id,
+            "score": response.score,
+            "created_at": response.created_at,
+            "response_id": response.id,
+        }
+        for unit in KEPT_UNITS
+    ]
+    session.execute(_upsert(session.get_bind().dialect.name), rows)
+
+
+def recount(session: Session, time_zone: str, response: SurveyResponse) -> None:
+    """An answer changed (score, exclusion): its periods' counted answers are worked out again
+    from that person's stored answers."""
+    if response.survey_id is None:
+        return
+    session.flush()
+    for unit in KEPT_UNITS:
+        p = period_of(response.created_at, unit, time_zone)
+        key = PeriodAnswer.__table__.c
+        session.execute(
+            delete(PeriodAnswer).where(
+                key.survey_id == response.survey_id,
+                key.unit == unit,
+                key.period == p.label,
+                key.person_id == response.person_id,
+            )
+        )
+        _insert_latest(
+            session,
+            unit,
+            [p],
+            SurveyResponse.survey_id == response.survey_id,
+            SurveyResponse.person_id == response.person_id,
+            SurveyResponse.created_at >= p.start,
+            SurveyResponse.created_at < p.end,
+        )
+
+
+def rebuild(session: Session, project: Project) -> int:
+    """Every row of the project again, cut in its present time zone; returns the row count.
+
+    One ranking pass per unit over the project's answers: the cost `count_answer` saves on
+    every read, paid once when the periods move.
+    """
+    surveys = select(Survey.id).where(Survey.project_id == project.id)
+    session.execute(delete(PeriodAnswer).where(PeriodAnswer.survey_id.in_(surveys)))
+    r = SurveyResponse
+    counted = (r.project_id == project.id, r.survey_id.is_not(None), *_counted())
+    first, last = session.execute(
+        select(func.min(r.created_at), func.max(r.created_at)).where(*counted)
+    ).one()
+    total = 0
+    if first is not None:
+        for unit in KEPT_UNITS:
+            periods = periods_between(first, last, unit, project.time_zone)
+            total += _insert_latest(session, unit, periods, r.project_id == project.id)
+    project.periods_zone = project.time_zone
+    session.flush()
+    return total
+
+
+def stale_projects(session: Session) -> list[int]:
+    """Projects whose rows must be rebuilt before they are read."""
+    p = Project
+    stale = or_(p.periods_zone.is_(None), p.periods_zone != p.time_zone)
+    return list(session.scalars(select(p.id).where(stale).order_by(p.id)))
+
+
+def _counted() -> tuple[ColumnElement[bool], ...]:
+    return (SurveyResponse.score.is_not(None), SurveyResponse.excluded.is_(False))
+
+
+def _label_of(periods: list[Period]) -> ColumnElement[Any]:
+    """The label of the period holding an answer; periods are contiguous and ordered."""
+    created = SurveyResponse.created_at
+    whens = [(created < periods[0].start, null())]
+    whens += [(created < p.end, p.label) for p in periods]
+    return case(*whens, else_=null())
+
+
+def _insert_latest(
+    session: Session, unit: str, periods: list[Period], *where: ColumnElement[bool]
+) -> int:
+    """INSERT ... SELECT each person's latest counted answer per survey and period."""
+    r = SurveyResponse
+    label = _label_of(periods)
+    ranked = (
+        select(
+            r.survey_id,
+            label.label("period"),
+            r.person_id,
+            r.score,
+            r.created_at,
+            r.id.label("response_id"),
+            func.row_number()
+            .over(
+                partition_by=(r.survey_id, r.person_id, label),
+                order_by=(r.created_at.desc(), r.id.desc()),
+            )
+            .label("rn"),
+        )
+        .where(r.survey_id.is_not(None), *_counted(), *where)
+        .subquery("ranked")
+    )
+    c = ranked.c
+    rows = select(
+        c.survey_id,
+        cast(literal(unit), String(8)).label("unit"),
+        c.period,
+        c.person_id,
+        c.score,
+        c.created_at,
+        c.response_id,
+    ).where(c.rn == 1, c.period.is_not(None))
+    stmt = _upsert(session.get_bind().dialect.name).from_select(
+        ["survey_id", "unit", "period", "person_id", "score", "created_at", "response_id"], rows
+    )
+    return session.execute(stmt).rowcount or 0
