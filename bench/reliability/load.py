@@ -26,11 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from bench.http_load import gunicorn
 from bench.reliability.setup import OUT, Target, drop_database, fresh_database, seed
 from service.db import make_engine
+from surveys import period_answers
+from surveys.models import PeriodAnswer, Project, Survey
 
 WORKERS = 4
 
@@ -169,6 +172,7 @@ def verify(target: Target, tally: Tally) -> dict:
             # Every index and constraint still agrees with its table after the run.
             conn.execute(text("REINDEX TABLE survey_responses"))
             integrity = "ok (reindexed)"
+        mismatched = period_answers_mismatch(conn, target.project_id)
     engine.dispose()
     lost = [rid for rid in tally.acked if rid not in stored]
     wrong = [rid for rid, s in tally.acked.items() if rid in stored and stored[rid] != s]
@@ -179,7 +183,23 @@ def verify(target: Target, tally: Tally) -> dict:
         "wrong_score": len(wrong),
         "stored_not_acknowledged": len(set(stored) - set(tally.acked)),
         "integrity": integrity,
+        "period_answers_mismatched": mismatched,
     }
+
+
+def period_answers_mismatch(conn, project_id: int) -> int:
+    """Rows kept answer by answer under concurrent writers and killed workers that differ from
+    a rebuild from the stored answers (the rebuild is rolled back)."""
+    pa = PeriodAnswer
+    rows = select(pa.survey_id, pa.unit, pa.period, pa.person_id, pa.score, pa.response_id).where(
+        pa.survey_id.in_(select(Survey.id).where(Survey.project_id == project_id))
+    )
+    with Session(bind=conn) as session:
+        kept = set(session.execute(rows).all())
+        period_answers.rebuild(session, session.get(Project, project_id))
+        rebuilt = set(session.execute(rows).all())
+        session.rollback()
+    return len(kept ^ rebuilt)
 
 
 def run(kind: str, seconds: int, clients: int, kill_every: float | None) -> dict:
@@ -255,6 +275,8 @@ def main() -> None:
     print(json.dumps(result, indent=2))
     if result["lost"] or result["wrong_score"] or not str(result["integrity"]).startswith("ok"):
         raise SystemExit("acknowledged answers were lost or the database is damaged")
+    if result["period_answers_mismatched"]:
+        raise SystemExit("the period answers kept under load differ from a rebuild")
     if not args.kill_every and result["errors"]:
         raise SystemExit("errors reached clients without any fault injected")
 
