@@ -245,9 +245,7 @@ class PeriodAnswer(Base):
     score: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # Deleting the answer deletes its row; nothing else deletes single answers.
-    response_id: Mapped[int] = mapped_column(
-        ForeignKey("survey_responses.id", ondelete="CASCADE")
-    )
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id", ondelete="CASCADE"))
 
 
 class ThemeRun(Base):
