@@ -32,8 +32,9 @@ class ThemeModel(ClusterMixin, BaseEstimator):
     """Cluster short multilingual feedback into themes; the number of themes is found.
 
     Steps: normalise -> TF-IDF (words, prefixes, bigrams, CJK character n-grams, plus
-    character n-grams for spaced scripts) -> truncated SVD -> L2 -> spherical k-means with k
-    chosen by a size-penalised silhouette unless ``n_themes`` is given -> texts whose cosine
+    character n-grams for spaced scripts) -> truncated SVD -> L2 -> spherical k-means on
+    neighbour-smoothed vectors (``n_neighbors``), k chosen by a size-penalised silhouette
+    unless ``n_themes`` is given -> each text to its nearest centre -> texts whose cosine
     similarity to their centre is below ``min_similarity`` become unassigned (-1), at most
     ``max_unassigned_share`` of them.
     """
@@ -53,8 +54,9 @@ class ThemeModel(ClusterMixin, BaseEstimator):
         max_fit_samples: int = 10_000,
         n_jobs: int | None = 2,
         max_themes: int = 200,
-        k_penalty: float = 0.045,
-        n_init: int = 3,
+        k_penalty: float = 0.03,
+        n_init: int = 10,
+        n_neighbors: int = 10,
         min_similarity: float = 0.05,
         max_unassigned_share: float = 0.10,
         min_theme_size: int = 3,
@@ -76,6 +78,7 @@ class ThemeModel(ClusterMixin, BaseEstimator):
         self.max_themes = max_themes
         self.k_penalty = k_penalty
         self.n_init = n_init
+        self.n_neighbors = n_neighbors
         self.min_similarity = min_similarity
         self.max_unassigned_share = max_unassigned_share
         self.min_theme_size = min_theme_size
@@ -118,14 +121,26 @@ class ThemeModel(ClusterMixin, BaseEstimator):
             k = max(1, min(int(self.n_themes), len(usable)))
         else:
             k = choose_n_themes(
-                Z[usable], self.max_themes, self.k_penalty, self.min_theme_size, rng, self.k_scores_
+                Z[usable],
+                self.max_themes,
+                self.k_penalty,
+                self.min_theme_size,
+                rng,
+                self.k_scores_,
+                self.n_neighbors,
             )
         report(0.7, "clustering")
         if len(usable) == 0:
             self.cluster_centers_ = np.zeros((0, Z.shape[1] if Z.ndim == 2 else 0), np.float32)
         else:
             self.cluster_centers_ = fit_centroids(
-                Z[usable], k, self.n_init, self.max_fit_samples, self.min_theme_size, rng
+                Z[usable],
+                k,
+                self.n_init,
+                self.max_fit_samples,
+                self.min_theme_size,
+                rng,
+                self.n_neighbors,
             )
         labels, sims = assign(Z, self.cluster_centers_)
         self.cluster_centers_, labels = order_by_size(self.cluster_centers_, labels)

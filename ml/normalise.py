@@ -14,6 +14,7 @@ URL_TOKEN = "xurl"
 EMAIL_TOKEN = "xemail"
 MENTION_TOKEN = "xuser"
 NUMBER_TOKEN = "xnum"
+PLACEHOLDERS = (URL_TOKEN, EMAIL_TOKEN, MENTION_TOKEN, NUMBER_TOKEN)
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

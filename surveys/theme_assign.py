@@ -12,7 +12,7 @@ import io
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from ml import load_model
+from ml import MODEL_VERSION, load_model
 from surveys.friction_scope import comment_conditions
 from surveys.models import FrictionPoint, SurveyResponse, ThemeAssignment, ThemeRun
 from surveys.theme_runs import RunParams
@@ -21,7 +21,13 @@ BATCH = 5000
 
 
 def assign_new(session: Session, run: ThemeRun, *, batch: int = BATCH) -> int:
-    """Assign up to `batch` new matching responses of a done run; returns how many."""
+    """Assign up to `batch` new matching responses of a done run; returns how many.
+
+    A run fitted by an earlier model version is left as it is: its model cannot place new
+    texts (the features changed), so they wait, unassigned, for the next run to be fitted.
+    """
+    if run.model_version != MODEL_VERSION:
+        return 0
     r = SurveyResponse
     low = run.assigned_until_id or 0
     newest = session.scalar(select(func.max(r.id)).where(r.project_id == run.project_id))

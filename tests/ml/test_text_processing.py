@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from ml.features import SpacedCharTfidf
 from ml.normalise import normalise_text
 from ml.tokenise import MultilingualAnalyzer
 
@@ -48,3 +49,13 @@ def test_ml_imports_nothing_of_ours_or_flask() -> None:
                 names = [node.module or ""]
             for name in names:
                 assert name.split(".")[0] in allowed | stdlib, f"{path.name} imports {name}"
+
+
+def test_char_block_ignores_placeholders() -> None:
+    # "xnum" as character n-grams made every Chinese review with a number look alike.
+    texts = [normalise_text(t) for t in ["质量太差 123", "物流太慢 4567", "good app", "bad app"]]
+    block = SpacedCharTfidf(min_df=1)
+    X = block.fit_transform(texts)
+    assert not any("xn" in gram for gram in block.vectorizer_.get_feature_names_out())
+    assert X[0].nnz == 0 and X[1].nnz == 0
+    assert X[2].nnz > 0

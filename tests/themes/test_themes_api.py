@@ -4,8 +4,11 @@ failures, tiny inputs and responses assigned after a run."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
+from service.db import db
 from service.worker import run_once
+from surveys.models import ThemeRun
 from tests.themes.corpus import (
     COMMENTS,
     EXPECTED,
@@ -224,3 +227,17 @@ def test_new_responses_are_assigned_by_the_worker(app, api, corpus):
     after = api.get(f"/api/v1/themes/runs/{run['id']}").json
     assert after["counts"]["assigned_after_run"] == 2
     assert run_once(app)["theme_assign"] == 0
+
+
+def test_a_run_of_an_earlier_model_version_assigns_nothing_and_fails_no_pass(app, api, corpus):
+    run = fit(app, api, n_themes=5)
+    with app.app_context():
+        db().execute(
+            update(ThemeRun).where(ThemeRun.id == run["id"]).values(model_version="themes-0")
+        )
+        db().commit()
+    body = {"survey_id": corpus["_survey"][0], "person": {"external_id": "late"}, "score": 1}
+    late = api.post("/api/v1/responses", json={**body, "comment": "Charged twice"}).json
+    assert run_once(app)["theme_assign"] == 0  # not -1: the pass did not fail
+    assert api.get(f"/api/v1/responses/{late['id']}").json["theme_id"] is None
+    assert api.get(f"/api/v1/themes/runs/{run['id']}").json["model_version"] == "themes-0"
