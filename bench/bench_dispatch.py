@@ -4,8 +4,10 @@ prepared messages over one connection, in the same run; ratio target >= 0.7.
     .venv/bin/python -m bench.bench_dispatch [--messages 2000] [--rounds 2]
 
 The sink is aiosmtpd's `Sink` handler in its own process. The dispatcher's figure includes
-everything it does per message: claiming batches, rendering the templates, signing links,
-the SMTP conversation over its reused connection, and committing each result (SQLite, WAL).
+everything it does per message: claiming batches, filling the rendered email in for each
+person, signing links, the SMTP conversation over its reused connection, and one commit per
+message (SQLite, WAL) marking it in flight with the previous message's result. The baseline
+sends the same prepared messages with `smtplib.SMTP.sendmail`.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ a baseline measured in the same run: reading the same people rows with plain sql
     .venv/bin/python -m bench.bench_schedule [--people 100000]
 
 The figure covers everything `flask surveys schedule` does: the GROUP BY queries for each
-person's last invitation, answer and contact, the pure decision per person (cadence,
-fatigue guard, sampling, spread over working days, send window in their time zone) and the
-idempotent inserts of the due invitations.
+person's last invitation, answer and contact, sorting out in SQL who cannot be due (with the
+count per reason), the pure decision for the rest (cadence, fatigue guard, sampling, spread
+over working days, send window in their time zone), the idempotent inserts of the due
+invitations, and the reminders.
 """
 
 from __future__ import annotations

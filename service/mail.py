@@ -12,10 +12,12 @@ retry (transient: 4xx, connection trouble before the message was handed over), g
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -46,8 +48,30 @@ class SendError(Exception):
         self.connection = connection
 
 
+Ready = Callable[[], bool]
+Meanwhile = Callable[[], None]
+# Lines starting with a dot are sent with one more (RFC 5321 4.5.2), as smtplib does.
+_DOT = re.compile(rb"(?m)^\.")
+
+
+def _go() -> bool:
+    return True
+
+
+def _idle() -> None:
+    return None
+
+
 class Transport(Protocol):
-    def send(self, message: bytes, sender: str, recipient: str) -> None: ...
+    def send(
+        self,
+        message: bytes,
+        sender: str,
+        recipient: str,
+        *,
+        ready: Ready = _go,
+        meanwhile: Meanwhile = _idle,
+    ) -> bool: ...
 
     def close(self) -> None: ...
 
@@ -117,20 +141,76 @@ class SmtpTransport:
             ) from exc
         return conn
 
-    def send(self, message: bytes, sender: str, recipient: str) -> None:
+    def send(
+        self,
+        message: bytes,
+        sender: str,
+        recipient: str,
+        *,
+        ready: Ready = _go,
+        meanwhile: Meanwhile = _idle,
+    ) -> bool:
+        """Send one message; False when `ready` declined it (nothing was handed over).
+
+        `ready` runs once, before DATA: nothing is delivered until the message's final dot,
+        so whatever it records (the dispatcher commits "in flight") is durable before the
+        message can arrive. The conversation is driven command by command so that the
+        caller's work overlaps the server's: `ready` runs while the server checks the
+        recipient, `meanwhile` (which must not raise) while it takes in the message.
+        """
+        conn = self._envelope(sender, recipient)
+        try:
+            go = ready()
+        except BaseException:
+            # The envelope is open on the server; a fresh connection is the clean way out.
+            self.close()
+            raise
+        try:
+            code, reply = conn.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.close()
+            if not go:
+                return False
+            raise SendError(
+                f"connection lost before sending: {exc}", permanent=False, connection=True
+            ) from exc
+        if not go:
+            # Called off: whatever the server said about the recipient is not ours to record.
+            self._reset(conn)
+            return False
+        if code not in (250, 251):
+            self._reset(conn)
+            raise _smtp_error(code, reply, "RCPT TO", bounce=True)
+        try:
+            code, reply = conn.docmd("data")
+            if code != 354:
+                self._reset(conn)
+                raise _smtp_error(code, reply, "DATA")
+            conn.send(_DOT.sub(b"..", message).removesuffix(b"\r\n") + b"\r\n.\r\n")
+            meanwhile()
+            code, reply = conn.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # The message may have been accepted before the connection broke.
+            self.close()
+            raise SendError(
+                f"connection lost while sending: {exc}", permanent=False, uncertain=True
+            ) from exc
+        if code != 250:
+            raise _smtp_error(code, reply, "DATA")
+        return True
+
+    def _envelope(self, sender: str, recipient: str) -> smtplib.SMTP:
+        """MAIL FROM accepted and RCPT TO written: its reply is left for `send` to read."""
         for attempt in (1, 2):
             reused = self._conn is not None
             conn = self._conn = self._conn or self._connect()
             try:
                 code, reply = conn.mail(sender)
                 if code != 250:
-                    conn.rset()
+                    self._reset(conn)
                     raise _smtp_error(code, reply, "MAIL FROM")
-                code, reply = conn.rcpt(recipient)
-                if code not in (250, 251):
-                    conn.rset()
-                    raise _smtp_error(code, reply, "RCPT TO", bounce=True)
-                break
+                conn.putcmd("rcpt", f"TO:{smtplib.quoteaddr(recipient)}")
+                return conn
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
                 self.close()
                 # A reused connection may have been closed by the server while idle:
@@ -139,16 +219,13 @@ class SmtpTransport:
                     raise SendError(
                         f"connection lost before sending: {exc}", permanent=False, connection=True
                     ) from exc
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    def _reset(self, conn: smtplib.SMTP) -> None:
         try:
-            conn.data(message)
-        except smtplib.SMTPDataError as exc:
-            raise _smtp_error(exc.smtp_code, exc.smtp_error, "DATA") from exc
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            # The message may have been accepted before the connection broke.
+            conn.rset()
+        except (smtplib.SMTPException, OSError):
             self.close()
-            raise SendError(
-                f"connection lost while sending: {exc}", permanent=False, uncertain=True
-            ) from exc
 
     def close(self) -> None:
         if self._conn is None:
@@ -177,11 +254,23 @@ class FileTransport:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def send(self, message: bytes, sender: str, recipient: str) -> None:
+    def send(
+        self,
+        message: bytes,
+        sender: str,
+        recipient: str,
+        *,
+        ready: Ready = _go,
+        meanwhile: Meanwhile = _idle,
+    ) -> bool:
+        if not ready():
+            return False
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.eml"
         path.write_bytes(message)
         log.info("wrote %s for %s", path, recipient)
+        meanwhile()
+        return True
 
     def close(self) -> None:
         return None

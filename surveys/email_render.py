@@ -2,11 +2,17 @@
 
 Texts are localized by the person's locale (built-in en, ru, zh; per-survey overrides of
 subject, intro and question); links are made by the caller, which signs them.
+
+A dispatcher sends one survey's email to thousands of people who differ only in their name
+and two link tokens, so `email_template` renders it once with markers in those places and
+`EmailTemplate.fill` puts each person's values in: the same text as `render_email`, without
+running Jinja per message.
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
+import re
 import uuid
 from dataclasses import dataclass
 from email.header import Header
@@ -16,12 +22,21 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from surveys.email_texts import EMAIL_TEXTS
 from surveys.texts import DEFAULT_PRODUCT, base_locale, question_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "email"
 SCORES = range(11)
+# Markers for the per-person values of an `email_template`: a NUL byte never occurs in the
+# templates, and survey texts with one could at worst show the recipient their own values.
+NAME = "\x00fw:name\x00"
+SCORE_TOKEN = "\x00fw:score\x00"
+UNSUBSCRIBE_TOKEN = "\x00fw:unsubscribe\x00"
+_SLOTS = (NAME, SCORE_TOKEN, UNSUBSCRIBE_TOKEN)
+_SLOT_RE = re.compile("(" + "|".join(map(re.escape, _SLOTS)) + ")")
+_BASE64_LINE = re.compile(b".{1,76}")
 
 
 @dataclass(frozen=True)
@@ -100,13 +115,69 @@ def render_email(data: EmailInput) -> EmailParts:
     )
 
 
+@dataclass(frozen=True)
+class _Filled:
+    """Rendered text cut at the markers: literal pieces, and between two of them the index
+    (into `_SLOTS`) of the value that goes there."""
+
+    pieces: tuple[str, ...]
+    slots: tuple[int, ...]
+
+    @classmethod
+    def cut(cls, rendered: str) -> _Filled:
+        parts = _SLOT_RE.split(rendered)
+        return cls(tuple(parts[::2]), tuple(_SLOTS.index(mark) for mark in parts[1::2]))
+
+    def fill(self, values: tuple[str, str, str]) -> str:
+        out = [self.pieces[0]]
+        for slot, piece in zip(self.slots, self.pieces[1:], strict=True):
+            out.append(values[slot])
+            out.append(piece)
+        return "".join(out)
+
+
+@dataclass(frozen=True)
+class EmailTemplate:
+    """One survey's email for one locale and kind, rendered once (see `email_template`)."""
+
+    subject: str
+    lang: str
+    text: _Filled
+    html: _Filled
+
+    def fill(self, name: str | None, score_token: str, unsubscribe_token: str) -> EmailParts:
+        """The parts for one person: what `render_email` gives with their name and links."""
+        raw = (name or "", score_token, unsubscribe_token)
+        escaped = (str(escape(raw[0])), str(escape(score_token)), str(escape(unsubscribe_token)))
+        return EmailParts(self.subject, self.text.fill(raw), self.html.fill(escaped), self.lang)
+
+
+def email_template(data: EmailInput) -> EmailTemplate:
+    """Render once, with `NAME` as the person's name (or None: the anonymous greeting) and
+    `SCORE_TOKEN` / `UNSUBSCRIBE_TOKEN` in the links where each person's tokens go."""
+    parts = render_email(data)
+    return EmailTemplate(
+        parts.subject, parts.lang, _Filled.cut(parts.text), _Filled.cut(parts.html)
+    )
+
+
+# Cached: a handful of subjects and senders per pass, and folding them costs more than the
+# rest of the message.
+@lru_cache(maxsize=256)
 def _header(value: str) -> str:
     """ASCII as is; anything else as an RFC 2047 encoded word (Subject, display names)."""
     return value if value.isascii() else Header(value, "utf-8").encode(maxlinelen=998)
 
 
+@lru_cache(maxsize=16)
+def _sender(sender: str) -> str:
+    return formataddr(parseaddr(sender))
+
+
 def _base64(text: str) -> bytes:
-    return base64.encodebytes(text.encode()).replace(b"\n", b"\r\n")
+    """Base64 in CRLF-terminated lines of 76 characters (RFC 2045)."""
+    encoded = binascii.b2a_base64(text.encode(), newline=False)
+    return b"\r\n".join([*_BASE64_LINE.findall(encoded), b""])
 
 
 def build_message(
@@ -125,10 +196,9 @@ def build_message(
     Written directly rather than through `email.message`: its header folding cost more
     than the SMTP conversation itself, and every header here is one we control.
     """
-    name, address = parseaddr(sender)
     boundary = f"=_fw_{uuid.uuid4().hex}"
     headers = [
-        ("From", formataddr((name, address))),
+        ("From", _sender(sender)),
         ("To", formataddr((recipient_name or "", recipient))),
         ("Subject", _header(parts.subject)),
         ("Date", date or formatdate(usegmt=True)),
@@ -151,6 +221,11 @@ def build_message(
     return head + b"\r\n" + body + b"--%s--\r\n" % boundary.encode()
 
 
+def sender_address(sender: str) -> str:
+    """The bare address of `MAIL_FROM`: the SMTP envelope sender."""
+    return parseaddr(sender)[1]
+
+
 def sender_domain(sender: str) -> str:
-    address = parseaddr(sender)[1]
+    address = sender_address(sender)
     return address.rpartition("@")[2] or "localhost"

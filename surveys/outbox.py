@@ -1,38 +1,35 @@
 """The outbox: creating invitations (scheduled waves, reminders, ad hoc) idempotently.
 
-Facts come from a few GROUP BY queries per survey; the decisions are `surveys.scheduling`'s;
-rows are inserted with ON CONFLICT DO NOTHING on the unique (survey, person, channel,
-window, kind) key, so two schedulers running at once create each invitation once.
+Facts come from `surveys.schedule_facts` (SQL, which also sorts out who cannot be due); the
+decisions are `surveys.scheduling`'s; rows are inserted with ON CONFLICT DO NOTHING on the
+unique (survey, person, channel, window, kind) key, so two schedulers running at once create
+each invitation once.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from surveys.errors import Invalid, NotFound
-from surveys.models import Display, Invitation, Person, Project, Survey, SurveyResponse
-from surveys.scheduling import (
-    Decision,
-    Facts,
-    Reason,
-    Rules,
-    decide,
-    decide_reminder,
-    parse_window,
+from surveys.models import Invitation, Person, Project, Survey, SurveyResponse
+from surveys.schedule_facts import (
+    PENDING,
+    candidate_facts,
+    last_contacts,
+    rules_for,
+    survey_facts,
 )
+from surveys.scheduling import Decision, Reason, Rules, decide, reminder_time
 
 EMAIL = "email"
-PENDING = ("scheduled", "sending")
-# Statuses that count as "this person was contacted" for cadence and the fatigue guard.
-CONTACTED = ("scheduled", "sending", "sent", "uncertain")
 _INSERT_CHUNK = 5000
 
 
@@ -44,125 +41,34 @@ class ScheduleResult:
     reasons: Counter[str] = field(default_factory=Counter)
 
 
-def rules_for(survey: Survey, project: Project) -> Rules:
-    return Rules(
-        survey_id=survey.id,
-        cadence_days=survey.cadence_days,
-        first_delay_days=survey.first_delay_days,
-        sample_rate=survey.sample_rate,
-        spread_days=survey.spread_days,
-        send_window=parse_window(survey.send_window_start, survey.send_window_end),
-        reminder_after_days=survey.reminder_after_days,
-        throttle_days=project.throttle_days,
-        project_zone=project.time_zone,
-    )
-
-
 def sends_email(survey: Survey) -> bool:
     return bool(survey.active) and EMAIL in (survey.channels or [])
 
 
-def last_contacts(
-    session: Session, project_id: int, person_ids: Sequence[int] | None = None
-) -> dict[int, datetime]:
-    """Each person's latest invitation (any survey) or widget showing: the fatigue guard."""
-    invited = select(Invitation.person_id, func.max(Invitation.due_at)).where(
-        Invitation.project_id == project_id,
-        Invitation.kind == "invite",
-        Invitation.status.in_(CONTACTED),
-    )
-    shown = select(Display.person_id, func.max(Display.created_at)).where(
-        Display.project_id == project_id
-    )
-    if person_ids is not None:
-        invited = invited.where(Invitation.person_id.in_(person_ids))
-        shown = shown.where(Display.person_id.in_(person_ids))
-    latest: dict[int, datetime] = {}
-    for stmt in (invited.group_by(Invitation.person_id), shown.group_by(Display.person_id)):
-        for person_id, moment in session.execute(stmt):
-            if moment is not None and (person_id not in latest or moment > latest[person_id]):
-                latest[person_id] = moment
-    return latest
-
-
-def _per_person_max(session: Session, stmt: Any) -> dict[int, datetime]:
-    return {pid: moment for pid, moment in session.execute(stmt) if moment is not None}
-
-
-def survey_facts(
-    session: Session,
-    survey: Survey,
-    contacts: dict[int, datetime],
-    person_ids: Sequence[int] | None = None,
-) -> tuple[list[Facts], set[int]]:
-    """Facts for every person of the survey's project (or the given ones), and the ids of
-    those who already have a pending invitation to this survey."""
-    invited_stmt = select(Invitation.person_id, func.max(Invitation.due_at)).where(
-        Invitation.survey_id == survey.id,
-        Invitation.kind == "invite",
-        Invitation.status.in_(CONTACTED),
-    )
-    answered_stmt = select(SurveyResponse.person_id, func.max(SurveyResponse.created_at)).where(
-        SurveyResponse.survey_id == survey.id
-    )
-    pending_stmt = select(Invitation.person_id).where(
-        Invitation.survey_id == survey.id, Invitation.status.in_(PENDING)
-    )
-    people_stmt = select(
-        Person.id,
-        Person.email,
-        Person.added_at,
-        Person.created_at,
-        Person.time_zone,
-        Person.unsubscribed_at,
-        Person.bounced_at,
-    ).where(Person.project_id == survey.project_id)
-    if person_ids is not None:
-        invited_stmt = invited_stmt.where(Invitation.person_id.in_(person_ids))
-        answered_stmt = answered_stmt.where(SurveyResponse.person_id.in_(person_ids))
-        pending_stmt = pending_stmt.where(Invitation.person_id.in_(person_ids))
-        people_stmt = people_stmt.where(Person.id.in_(person_ids))
-    invited = _per_person_max(session, invited_stmt.group_by(Invitation.person_id))
-    answered = _per_person_max(session, answered_stmt.group_by(SurveyResponse.person_id))
-    pending = set(session.scalars(pending_stmt))
-    facts = [
-        Facts(
-            person_id=pid,
-            has_email=bool(email),
-            added_at=added_at,
-            created_at=created_at,
-            time_zone=time_zone,
-            unsubscribed=unsubscribed_at is not None,
-            bounced=bounced_at is not None,
-            last_invited_at=invited.get(pid),
-            last_answered_at=answered.get(pid),
-            last_contact_at=contacts.get(pid),
-        )
-        for pid, email, added_at, created_at, time_zone, unsubscribed_at, bounced_at in (
-            session.execute(people_stmt.order_by(Person.id))
-        )
-    ]
-    return facts, pending
-
-
-def insert_invitations(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert, skipping rows whose unique key exists: returns how many were new."""
-    if not rows:
-        return 0
+def _insert(session: Session) -> Any:
+    """INSERT into invitations that skips rows whose unique key exists, returning the new ids
+    (RETURNING counts what was new on both databases; psycopg reports no executemany
+    rowcount)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # One compiled statement, executed many times: compiling a 500-row VALUES list cost more
-    # than the inserts themselves.
-    # RETURNING counts what was new on both databases (psycopg reports no executemany
-    # rowcount); SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues").
     table = Invitation.__table__
-    stmt = (
+    return (
         insert(table)
         .on_conflict_do_nothing(
             index_elements=["survey_id", "person_id", "channel", "window_key", "kind"]
         )
         .returning(table.c.id)
     )
+
+
+def insert_invitations(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert, skipping rows whose unique key exists: returns how many were new."""
+    if not rows:
+        return 0
+    # One compiled statement, executed many times: compiling a 500-row VALUES list cost more
+    # than the inserts themselves. SQLAlchemy batches it into multi-row INSERTs
+    # ("insertmanyvalues").
+    stmt = _insert(session)
     created = 0
     for i in range(0, len(rows), _INSERT_CHUNK):
         created += len(session.connection().execute(stmt, rows[i : i + _INSERT_CHUNK]).all())
@@ -194,12 +100,11 @@ def _schedule_survey(
     result: ScheduleResult,
 ) -> None:
     rules = rules_for(survey, project)
-    facts, pending = survey_facts(session, survey, contacts)
+    facts, skipped = candidate_facts(session, survey, rules, contacts, now)
+    result.pending += skipped.pop("pending", 0)
+    result.reasons.update(skipped)
     rows = []
     for fact in facts:
-        if fact.person_id in pending:
-            result.pending += 1
-            continue
         decision = decide(rules, fact, now, explain=False)
         if decision.due:
             assert decision.at is not None and decision.window_key is not None
@@ -212,55 +117,90 @@ def _schedule_survey(
             result.reasons[str(decision.reason)] += 1
     result.created += insert_invitations(session, rows)
     if rules.reminder_after_days is not None:
-        result.reminders += _schedule_reminders(
-            session, survey, rules, {f.person_id: f for f in facts}, now
-        )
+        result.reminders += _schedule_reminders(session, survey, rules, now)
 
 
-def _schedule_reminders(
-    session: Session, survey: Survey, rules: Rules, facts: dict[int, Facts], now: datetime
-) -> int:
-    """One reminder per sent, unanswered invitation, once `reminder_after_days` have passed."""
+def _schedule_reminders(session: Session, survey: Survey, rules: Rules, now: datetime) -> int:
+    """One reminder per sent, unanswered invitation, once `reminder_after_days` have passed.
+
+    One INSERT ... SELECT: which invitations get one is a set question for SQL, and when it
+    goes out (`scheduling.reminder_time`) depends only on the person's time zone, so it is
+    worked out once per zone of the project and picked with a CASE.
+    """
     assert rules.reminder_after_days is not None
     newer = aliased(Invitation)
     reminder = aliased(Invitation)
-    stmt = select(Invitation.person_id, Invitation.window_key, Invitation.sent_at).where(
-        Invitation.survey_id == survey.id,
-        Invitation.kind == "invite",
-        Invitation.status == "sent",
-        Invitation.responded_at.is_(None),
-        Invitation.sent_at <= now - timedelta(days=rules.reminder_after_days),
-        # Only the person's current invitation, not an older wave's.
-        ~exists().where(
-            newer.survey_id == Invitation.survey_id,
-            newer.person_id == Invitation.person_id,
-            newer.kind == "invite",
-            newer.due_at > Invitation.due_at,
-        ),
-        ~exists().where(
-            reminder.survey_id == Invitation.survey_id,
-            reminder.person_id == Invitation.person_id,
-            reminder.window_key == Invitation.window_key,
-            reminder.kind == "reminder",
-        ),
-        # An answer on any channel since the invitation went out makes a reminder pointless.
-        ~exists().where(
-            and_(
-                SurveyResponse.survey_id == Invitation.survey_id,
-                SurveyResponse.person_id == Invitation.person_id,
-                SurveyResponse.created_at >= Invitation.sent_at,
-            )
-        ),
+    zones = session.scalars(
+        select(Person.time_zone).where(Person.project_id == survey.project_id).distinct()
     )
-    rows = []
-    for person_id, key, sent_at in session.execute(stmt):
-        fact = facts.get(person_id)
-        if fact is None:
-            continue
-        due_at = decide_reminder(rules, fact, sent_at, False, now)
-        if due_at is not None:
-            rows.append(_row(survey, person_id, key, due_at, "reminder", now))
-    return insert_invitations(session, rows)
+    times = {zone: reminder_time(rules, zone, now) for zone in zones if zone is not None}
+    # No zone (NULL never equals a WHEN value) means the project's.
+    fallback = reminder_time(rules, None, now)
+    due_at = case(times, value=Person.time_zone, else_=fallback) if times else literal(fallback)
+    stmt = (
+        select(
+            Invitation.project_id,
+            Invitation.survey_id,
+            Invitation.person_id,
+            literal(EMAIL),
+            literal("reminder"),
+            Invitation.window_key,
+            literal("scheduled"),
+            due_at,
+            literal(0),
+            literal(now),
+            literal(now),
+        )
+        .join(Person, Person.id == Invitation.person_id)
+        .where(
+            Invitation.survey_id == survey.id,
+            Invitation.kind == "invite",
+            Invitation.status == "sent",
+            Invitation.responded_at.is_(None),
+            Invitation.sent_at <= now - timedelta(days=rules.reminder_after_days),
+            # Nobody unsubscribed, bounced or without an address is reminded (`_blocked`).
+            Person.unsubscribed_at.is_(None),
+            Person.bounced_at.is_(None),
+            Person.email.is_not(None),
+            Person.email != "",
+            # Only the person's current invitation, not an older wave's.
+            ~exists().where(
+                newer.survey_id == Invitation.survey_id,
+                newer.person_id == Invitation.person_id,
+                newer.kind == "invite",
+                newer.due_at > Invitation.due_at,
+            ),
+            ~exists().where(
+                reminder.survey_id == Invitation.survey_id,
+                reminder.person_id == Invitation.person_id,
+                reminder.window_key == Invitation.window_key,
+                reminder.kind == "reminder",
+            ),
+            # An answer on any channel since the invitation went out makes a reminder pointless.
+            ~exists().where(
+                and_(
+                    SurveyResponse.survey_id == Invitation.survey_id,
+                    SurveyResponse.person_id == Invitation.person_id,
+                    SurveyResponse.created_at >= Invitation.sent_at,
+                )
+            ),
+        )
+    )
+    columns = [
+        "project_id",
+        "survey_id",
+        "person_id",
+        "channel",
+        "kind",
+        "window_key",
+        "status",
+        "due_at",
+        "attempts",
+        "created_at",
+        "updated_at",
+    ]
+    inserted = session.connection().execute(_insert(session).from_select(columns, stmt))
+    return len(inserted.all())
 
 
 def schedule_due(

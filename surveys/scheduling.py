@@ -23,6 +23,7 @@ from surveys.periods import zone
 
 DEFAULT_WINDOW = (time(9, 0), time(17, 0))
 _DAY_MINUTES = 24 * 60
+_MIDNIGHT = time(0)
 
 
 class Reason(StrEnum):
@@ -107,7 +108,11 @@ def _zone_or(name: str | None, fallback: str) -> ZoneInfo:
 def stable_units(*parts: object) -> tuple[float, float]:
     """Two numbers in [0, 1) fixed by their inputs: the same person and window, the same
     draws (one decides the sample, the other the send slot)."""
-    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=16).digest()
+    return _units(":".join(map(str, parts)))
+
+
+def _units(text: str) -> tuple[float, float]:
+    digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
     return int.from_bytes(digest[:8], "big") / 2**64, int.from_bytes(digest[8:], "big") / 2**64
 
 
@@ -124,9 +129,11 @@ def _minutes(t: time) -> int:
 
 
 def _at_local(day: date, minute: float, tz: ZoneInfo) -> datetime:
-    return _to_utc(datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=minute))
+    return _to_utc(datetime.combine(day, _MIDNIGHT, tzinfo=tz) + timedelta(minutes=minute))
 
 
+# Cached: the scheduler asks this for the same `now` and a handful of zones, once per person.
+@lru_cache(maxsize=4096)
 def into_window(moment: datetime, window: tuple[time, time] | None, tz: ZoneInfo) -> datetime:
     """The earliest time at or after `moment` inside the local send window."""
     if window is None:
@@ -193,7 +200,8 @@ def send_slot(window_start: datetime, slot: float, rules: Rules, tz: ZoneInfo) -
 
 def base_time(rules: Rules, facts: Facts) -> datetime:
     """When the person's current run of cadence windows begins."""
-    last = max((t for t in (facts.last_invited_at, facts.last_answered_at) if t), default=None)
+    invited, answered = facts.last_invited_at, facts.last_answered_at
+    last = answered if invited is None else invited if answered is None else max(invited, answered)
     if last is not None:
         return last + timedelta(days=rules.cadence_days)
     customer_since = facts.created_at or facts.added_at
@@ -204,10 +212,11 @@ def window_key(start: datetime) -> str:
     return start.isoformat(timespec="minutes")
 
 
-def _planned(rules: Rules, facts: Facts, start: datetime, tz: ZoneInfo) -> tuple[bool, datetime]:
-    """(sampled in, planned send time) for the window starting at `start`."""
-    sample, slot = stable_units(rules.survey_id, facts.person_id, window_key(start))
-    return sample < rules.sample_rate, send_slot(start, slot, rules, tz)
+def _draw(rules: Rules, facts: Facts, key: str) -> tuple[bool, float]:
+    """(sampled in, send slot in [0, 1)) for the window named `key`; the slot's time is
+    worked out (`send_slot`) only for those sampled in."""
+    sample, slot = _units(f"{rules.survey_id}:{facts.person_id}:{key}")
+    return sample < rules.sample_rate, slot
 
 
 def _blocked(facts: Facts) -> Reason | None:
@@ -237,22 +246,26 @@ def decide(rules: Rules, facts: Facts, now: datetime, *, explain: bool = True) -
     cadence = timedelta(days=rules.cadence_days)
     index = max(0, (now - base) // cadence) if now >= base else 0
     start = base + index * cadence
-    sampled_in, planned = _planned(rules, facts, start, tz)
+    key = window_key(start)
+    sampled_in, slot = _draw(rules, facts, key)
     if not sampled_in:
         if not explain:
-            return Decision(False, None, window_key(start), Reason.SAMPLED_OUT)
+            return Decision(False, None, key, Reason.SAMPLED_OUT)
         # Stable for the whole window: the next chance is the next window's draw.
         following = start + cadence
-        _, next_planned = _planned(rules, facts, following, tz)
-        return Decision(False, next_planned, window_key(following), Reason.SAMPLED_OUT)
+        next_key = window_key(following)
+        _, next_slot = _draw(rules, facts, next_key)
+        next_planned = send_slot(following, next_slot, rules, tz)
+        return Decision(False, next_planned, next_key, Reason.SAMPLED_OUT)
+    planned = send_slot(start, slot, rules, tz)
     if planned > now:
-        return Decision(False, planned, window_key(start), Reason.NOT_DUE)
+        return Decision(False, planned, key, Reason.NOT_DUE)
     if facts.last_contact_at is not None:
         rested = facts.last_contact_at + timedelta(days=rules.throttle_days)
         if rested > now:
             after = into_window(rested, rules.send_window, tz)
-            return Decision(False, after, window_key(start), Reason.THROTTLED)
-    return Decision(True, into_window(now, rules.send_window, tz), window_key(start), None)
+            return Decision(False, after, key, Reason.THROTTLED)
+    return Decision(True, into_window(now, rules.send_window, tz), key, None)
 
 
 def decide_reminder(
@@ -273,4 +286,10 @@ def decide_reminder(
     due = sent_at + timedelta(days=rules.reminder_after_days)
     if due > now:
         return None
-    return into_window(now, rules.send_window, person_zone(rules, facts.time_zone))
+    return reminder_time(rules, facts.time_zone, now)
+
+
+def reminder_time(rules: Rules, time_zone: str | None, now: datetime) -> datetime:
+    """When a reminder due now goes out: the next opening of the send window where the person
+    is. It depends on nothing else, so the scheduler works it out once per time zone."""
+    return into_window(now, rules.send_window, person_zone(rules, time_zone))

@@ -1,5 +1,6 @@
 """The email outbox under faults: a dispatcher killed mid-batch, and two schedulers and two
-dispatchers at once. No message may be sent twice for one invitation.
+dispatchers at once. No message may be sent twice for one invitation, and a killed dispatcher
+may leave only the message it was sending `uncertain`.
 
     python -m bench.reliability.mail_faults --db sqlite --people 400      # kill mid-batch
     python -m bench.reliability.mail_faults --db postgresql --concurrent  # 2 + 2 at once
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import re
 import signal
@@ -30,8 +32,8 @@ from sqlalchemy.orm import Session
 
 from bench.http_load import free_port
 from bench.reliability.setup import OUT, drop_database, fresh_database, seed
-from service.config import Settings
-from service.db import make_engine
+from service.app import create_app
+from service.db import db, make_engine
 from service.dispatch import LEASE, dispatch
 from surveys.catalog import update_survey
 from surveys.clock import utcnow
@@ -150,17 +152,21 @@ def run(kind: str, people: int, concurrent: bool) -> dict:
             victim.communicate(timeout=30)
             result["killed"] = 1
             result["received_before_kill"] = sink.total()
+            result["statuses_after_kill"] = statuses(url)
             # The restarted dispatcher sends what was never claimed ...
             flask(["surveys", "dispatch", "--once"], env).communicate(timeout=600)
-            # ... and once the dead one's lease has run out, its batch turns `uncertain`.
-            engine = make_engine(url)
-            with Session(engine) as session:
+            # ... and once the dead one's lease has run out, the message it was sending turns
+            # `uncertain` and the rest of its batch, never tried, is sent.
+            app = create_app(env)
+            # The app turns on INFO logging; the SMTP server in this process would log each line.
+            logging.getLogger("mail.log").setLevel(logging.WARNING)
+            with app.app_context():
                 later = utcnow() + LEASE + timedelta(minutes=1)
-                settings = Settings.from_env({**env})
-                again = dispatch(session, settings, clock=lambda: later)
-            engine.dispose()
+                again = dispatch(db(), app.config["FLYWHEEL"], clock=lambda: later)
+            app.extensions["db_engine"].dispose()
             result["sent_after_lease_expiry"] = again.sent
             result["expired_to_uncertain"] = again.expired
+            result["claims_given_back"] = again.released
     finally:
         controller.stop()
     final = statuses(url)
@@ -199,6 +205,8 @@ def main() -> None:
         problems.append("invitations left unfinished")
     if result["messages_received"] < result["sent_in_db"]:
         problems.append("an invitation marked sent was never received")
+    if result["statuses"].get("uncertain", 0) > result["killed"]:
+        problems.append("more than the message in flight turned uncertain")
     if problems:
         raise SystemExit("; ".join(problems))
 

@@ -47,12 +47,14 @@ class Received:
 
 @dataclass
 class SmtpSink:
-    """Accepts everything, except addresses told to refuse (code and text) or to hang."""
+    """Accepts everything, except addresses told to refuse (code and text) at RCPT TO or after
+    DATA, or to hang in DATA."""
 
     host: str = "127.0.0.1"
     port: int = 0
     received: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
+    refuse_data: dict[str, str] = field(default_factory=dict)
     hang: set[str] = field(default_factory=set)
     release: threading.Event = field(default_factory=threading.Event)
     data_started: threading.Event = field(default_factory=threading.Event)
@@ -69,6 +71,9 @@ class SmtpSink:
             while not self.release.is_set():
                 await asyncio.sleep(0.05)
             return "451 released"
+        for rcpt in envelope.rcpt_tos:
+            if rcpt in self.refuse_data:
+                return self.refuse_data[rcpt]
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
         return "250 Message accepted"

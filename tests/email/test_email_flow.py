@@ -116,26 +116,58 @@ def test_schedule_is_idempotent_and_dispatch_never_sends_twice(mail_app, mail_ap
     ]
 
 
-def test_killed_dispatcher_leaves_uncertain_and_nothing_is_resent(mail_app, mail_api, smtp_sink):
+def test_dead_dispatcher_only_its_message_in_flight_turns_uncertain(mail_app, mail_api, smtp_sink):
+    from service.dispatch import LEASE
+    from surveys import delivery
+
+    create_survey(mail_api)
+    for name in ("ann", "bob", "cyd"):
+        create_person(mail_api, name)
+    run_schedule(mail_app)
+    with mail_app.app_context():
+        # A dispatcher claims two, commits the claim, marks the first in flight (the step
+        # right before its DATA), then dies.
+        claimed = delivery.claim(db(), "dead-worker", NOW, limit=2, lease=LEASE)
+        db().commit()
+        assert delivery.start_sending(db(), claimed[0], NOW, LEASE)
+        db().commit()
+        in_flight, untried = claimed[0].id, claimed[1].id
+    # Within the lease the dead one's claims are left alone: it might only be slow.
+    assert run_dispatch(mail_app).sent == 1
+    later = NOW + LEASE + timedelta(minutes=1)
+    result = run_dispatch(mail_app, later)
+    assert (result.expired, result.released, result.sent) == (1, 1, 1)
+    assert run_dispatch(mail_app, later + timedelta(hours=1)).sent == 0
+    assert sorted(r.rcpt_tos[0] for r in smtp_sink.received) == [
+        "bob@example.com",
+        "cyd@example.com",
+    ]
+    listed = mail_api.get("/api/v1/invitations?status=uncertain").get_json()["items"]
+    assert [i["id"] for i in listed] == [in_flight]
+    with mail_app.app_context():
+        retried = db().get(Invitation, untried)
+        assert (retried.status, retried.attempts) == ("sent", 1)
+        assert retried.claimed_by != "dead-worker"
+
+
+def test_a_claim_taken_over_after_its_lease_is_not_sent_by_its_first_owner(mail_app, mail_api):
+    from service.dispatch import LEASE
     from surveys import delivery
 
     create_survey(mail_api)
     create_person(mail_api, "ann")
-    create_person(mail_api, "bob")
     run_schedule(mail_app)
     with mail_app.app_context():
-        # A dispatcher claims a batch and commits the claim, then dies before sending.
-        claimed = delivery.claim(db(), "dead-worker", NOW, limit=1, lease=timedelta(minutes=10))
+        [slow] = delivery.claim(db(), "slow-worker", NOW, limit=1, lease=LEASE)
         db().commit()
-        dead_id = claimed[0].id
-    assert run_dispatch(mail_app).sent == 1  # the unclaimed one only
-    later = NOW + timedelta(minutes=11)
-    result = run_dispatch(mail_app, later)
-    assert result.expired == 1 and result.sent == 0
-    assert run_dispatch(mail_app, later + timedelta(hours=1)).sent == 0
-    assert len(smtp_sink.received) == 1
-    listed = mail_api.get("/api/v1/invitations?status=uncertain").get_json()["items"]
-    assert [i["id"] for i in listed] == [dead_id]
+        later = NOW + LEASE + timedelta(seconds=1)
+        [taken] = delivery.claim(db(), "next-worker", later, limit=1, lease=LEASE)
+        db().commit()
+        assert taken.id == slow.id
+        assert not delivery.start_sending(db(), slow, later, LEASE)
+        assert delivery.start_sending(db(), taken, later, LEASE)
+        db().commit()
+        assert db().get(Invitation, taken.id).attempts == 1
 
 
 def test_permanent_refusal_bounces_the_person(mail_app, mail_api, smtp_sink):

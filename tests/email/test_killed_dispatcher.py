@@ -1,5 +1,6 @@
-"""A real dispatcher process killed in the middle of a send: the invitation ends `uncertain`
-and no later run sends it again."""
+"""A real dispatcher process killed in the middle of a batch: the message in flight ends
+`uncertain` and is never sent again; those sent before it stay `sent`; those it claimed but
+never tried are sent by a later run once its lease has run out."""
 
 from __future__ import annotations
 
@@ -7,27 +8,38 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from service.db import db
+from service.dispatch import LEASE
 from surveys.clock import utcnow
-from surveys.models import Invitation
+from surveys.models import Invitation, Person
 from tests.conftest import TEST_SECRET
 from tests.email.conftest import create_person, create_survey, run_dispatch
 
 ROOT = Path(__file__).resolve().parents[2]
+NAMES = ("ann", "bob", "slow", "dan", "eve")
 
 
-def test_dispatcher_killed_mid_send(mail_app, mail_api, smtp_sink, database_url, tmp_path):
+def _statuses(app) -> dict[str, str]:
+    with app.app_context():
+        rows = db().execute(
+            select(Person.external_id, Invitation.status).join(
+                Person, Person.id == Invitation.person_id
+            )
+        )
+        return dict(rows.all())
+
+
+def test_dispatcher_killed_mid_batch(mail_app, mail_api, smtp_sink, database_url, tmp_path):
     survey = create_survey(mail_api)
-    person = create_person(mail_api, "slow")
+    ids = [create_person(mail_api, name)["id"] for name in NAMES]
     smtp_sink.hang.add("slow@example.com")
-    resp = mail_api.post(
-        f"/api/v1/surveys/{survey['id']}/invitations", json={"person_ids": [person["id"]]}
-    )
+    resp = mail_api.post(f"/api/v1/surveys/{survey['id']}/invitations", json={"person_ids": ids})
     assert resp.status_code == 201
     env = {
         **os.environ,
@@ -51,13 +63,30 @@ def test_dispatcher_killed_mid_send(mail_app, mail_api, smtp_sink, database_url,
         proc.stdout.close()
         proc.stderr.close()
     smtp_sink.release.set()
-    with mail_app.app_context():
-        assert db().scalar(select(Invitation.status)) == "sending"
+    # Killed while "slow" was in DATA: one batch, claimed as a whole, tried in order.
+    assert _statuses(mail_app) == {
+        "ann": "sent",
+        "bob": "sent",
+        "slow": "sending",
+        "dan": "scheduled",
+        "eve": "scheduled",
+    }
 
-    later = utcnow() + timedelta(minutes=11)
+    # Within the lease nobody touches the dead dispatcher's claims: it might only be slow.
+    assert run_dispatch(mail_app, utcnow()).handled == 0
+    later = utcnow() + LEASE + timedelta(minutes=1)
     result = run_dispatch(mail_app, later)
-    assert (result.expired, result.sent) == (1, 0)
-    assert run_dispatch(mail_app, later + timedelta(days=1)).sent == 0
+    assert (result.expired, result.released, result.sent) == (1, 2, 2)
+    assert run_dispatch(mail_app, later + timedelta(days=1)).handled == 0
+
+    assert _statuses(mail_app) == {
+        "ann": "sent",
+        "bob": "sent",
+        "slow": "uncertain",
+        "dan": "sent",
+        "eve": "sent",
+    }
     listed = mail_api.get("/api/v1/invitations?status=uncertain").get_json()["items"]
     assert len(listed) == 1 and "lease expired" in listed[0]["error"]
-    assert smtp_sink.received == []
+    received = Counter(r.rcpt_tos[0] for r in smtp_sink.received)
+    assert received == {f"{name}@example.com": 1 for name in NAMES if name != "slow"}
