@@ -9,13 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Integer,
-    Select,
-    String,
-    bindparam,
-    select,
-)
+from sqlalchemy import Insert, Integer, Select, String, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from surveys import eligibility
@@ -27,7 +21,7 @@ from surveys.models import Display, Person, Project, Survey, SurveyResponse
 from surveys.people import normalise_email, upsert_person
 from surveys.scoring import segment_of
 from surveys.texts import base_locale, followup_text, question_text
-from surveys.widget_history import histories
+from surveys.widget_history import SurveyState, VisitorRow, VisitorState, visitor_state
 
 ANONYMOUS_PREFIX = "anon:"
 # What an identified visit may set on the person; never `id` (that would pick any row).
@@ -80,15 +74,25 @@ class Visit:
     reason: str
     retry_after: int | None
     locale: str
+    identified: bool
+    verified: bool
     display_id: int | None = None
-    survey: Survey | None = None
+    survey_id: int | None = None
+    product_name: str | None = None
     question: str | None = None
 
 
-def resolve_visitor(
-    session: Session, project: WidgetProject, identity: Identity, *, identity_secret: str
-) -> Visitor:
-    """Upsert the person a visit speaks for.
+@dataclass(frozen=True)
+class Claim:
+    """What a visit may write on the person it speaks for, and how far it is trusted."""
+
+    data: dict[str, Any]  # always with external_id
+    identified: bool
+    verified: bool
+
+
+def claim(project: WidgetProject, identity: Identity, *, identity_secret: str) -> Claim:
+    """Which person a visit speaks for.
 
     On a project that requires identity verification, an external_id without a valid user_hash
     is ignored: the visitor is served anonymously and cannot read or change that person.
@@ -101,7 +105,7 @@ def resolve_visitor(
         if verified:
             data = {k: v for k, v in identity.fields.items() if k in IDENTITY_FIELDS}
             data["external_id"] = identity.external_id
-            return Visitor(_upsert(session, project.id, data), identified=True, verified=True)
+            return Claim(data, identified=True, verified=True)
     if not identity.anonymous_id:
         raise Invalid(
             "a visit needs an anonymous_id or an external_id",
@@ -110,14 +114,18 @@ def resolve_visitor(
     data = {"external_id": ANONYMOUS_PREFIX + identity.anonymous_id}
     if identity.fields.get("locale"):
         data["locale"] = identity.fields["locale"]
-    person = _upsert(session, project.id, data)
-    if not person.anonymous and person.external_id.startswith(ANONYMOUS_PREFIX):
-        person.anonymous = True
-        session.flush()
-    return Visitor(person, identified=False, verified=verified)
+    return Claim(data, identified=False, verified=verified)
 
 
-def _unchanged(person: Person, data: dict[str, Any]) -> bool:
+def resolve_visitor(
+    session: Session, project: WidgetProject, identity: Identity, *, identity_secret: str
+) -> Visitor:
+    """Upsert the person a visit speaks for (see `claim`)."""
+    who = claim(project, identity, identity_secret=identity_secret)
+    return Visitor(_upsert(session, project.id, who), who.identified, who.verified)
+
+
+def _unchanged(person: Person | VisitorRow, data: dict[str, Any]) -> bool:
     for name, value in data.items():
         if name == "email":
             value = normalise_email(value)
@@ -133,6 +141,11 @@ def _unchanged(person: Person, data: dict[str, Any]) -> bool:
     return True
 
 
+def _is_current(person: Person | VisitorRow, who: Claim) -> bool:
+    """True when the visit brings nothing new: most visits repeat what the last one said."""
+    return _unchanged(person, who.data) and (who.identified or person.anonymous)
+
+
 @functools.cache
 def _person_statement() -> Select:
     # Built once: on the widget's hot path, building a statement costs more than running it.
@@ -142,95 +155,107 @@ def _person_statement() -> Select:
     )
 
 
-@functools.cache
-def _surveys_statement() -> Select:
-    return (
-        select(Survey)
-        .where(Survey.project_id == bindparam("project_id", type_=Integer()))
-        .order_by(Survey.id)
-    )
-
-
-def _upsert(session: Session, project_id: int, data: dict[str, Any]) -> Person:
-    """Upsert by external_id, writing nothing when the page view brings nothing new: most
-    visits repeat what the person's last visit said."""
+def _upsert(session: Session, project_id: int, who: Claim) -> Person:
+    """Upsert by external_id, writing nothing when the page view brings nothing new."""
     person = session.scalar(
-        _person_statement(), {"project_id": project_id, "external_id": data["external_id"]}
+        _person_statement(), {"project_id": project_id, "external_id": who.data["external_id"]}
     )
-    if person is not None and _unchanged(person, data):
+    if person is not None and _is_current(person, who):
         return person
-    person, _ = upsert_person(session, project_id, data)
+    person, _ = upsert_person(session, project_id, who.data)
+    if not who.identified and not person.anonymous:
+        person.anonymous = True
+        session.flush()
     return person
 
 
-def _candidates(session: Session, project_id: int, survey_id: int | None) -> list[Survey]:
+def _candidates(surveys: list[SurveyState], survey_id: int | None) -> list[SurveyState]:
     if survey_id is not None:
-        survey = session.get(Survey, survey_id)
-        if survey is None or survey.project_id != project_id:
+        chosen = [s for s in surveys if s.rules.survey_id == survey_id]
+        if not chosen:
             raise NotFound(f"survey {survey_id} not found", {"survey_id": survey_id})
-        return [survey]
-    surveys = list(session.scalars(_surveys_statement(), {"project_id": project_id}))
+        return chosen
     # Active widget surveys first, so the reason reported is the most telling one.
-    return sorted(surveys, key=lambda s: (not s.active, "widget" not in (s.channels or ()), s.id))
-
-
-def _rules(survey: Survey) -> eligibility.SurveyRules:
-    return eligibility.SurveyRules(
-        survey_id=survey.id,
-        active=survey.active,
-        channels=tuple(survey.channels or ()),
-        min_age_days=survey.min_age_days,
-        cadence_days=survey.cadence_days,
-        dismiss_backoff_days=survey.dismiss_backoff_days,
-        sample_rate=survey.sample_rate,
-        daily_response_cap=survey.daily_response_cap,
+    return sorted(
+        surveys,
+        key=lambda s: (not s.rules.active, "widget" not in s.rules.channels, s.rules.survey_id),
     )
+
+
+def _state(session: Session, project_id: int, who: Claim, *, now: datetime) -> VisitorState:
+    """The visitor and their history, upserting the person first only when the visit brings
+    something new."""
+    external_id = who.data["external_id"]
+    state = visitor_state(session, project_id, external_id, now=now)
+    if state is not None and _is_current(state.person, who):
+        return state
+    _upsert(session, project_id, who)
+    state = visitor_state(session, project_id, external_id, now=now)
+    assert state is not None  # written just now, in this transaction
+    return state
+
+
+@functools.cache
+def _display_statement() -> Insert:
+    return insert(Display.__table__).returning(Display.__table__.c.id)
 
 
 def visit(
     session: Session,
     project: WidgetProject,
-    person: Person,
+    identity: Identity,
     *,
+    identity_secret: str,
     now: datetime,
     locale: str | None = None,
     survey_id: int | None = None,
     force: bool = False,
 ) -> Visit:
-    """Decide whether the person sees a survey now; when so, create (or resume) its display."""
-    loc = person.locale or locale
-    surveys = _candidates(session, project.id, survey_id)
+    """Upsert the visitor, decide whether they see a survey now and, when so, create (or resume)
+    its display. A page view that repeats the last one reads one statement and writes nothing.
+    """
+    who = claim(project, identity, identity_secret=identity_secret)
+    state = _state(session, project.id, who, now=now)
+    person = state.person
+    loc = base_locale(person.locale or locale)
+
+    def no(reason: str, retry_after: int) -> Visit:
+        return Visit(False, reason, retry_after, loc, who.identified, who.verified)
+
+    surveys = _candidates(state.surveys, survey_id)
     if not surveys:
-        day = int(eligibility.DAY.total_seconds())
-        return Visit(False, "no_survey", day, base_locale(loc))
-    known, open_ids = histories(session, person, surveys, now=now)
+        return no("no_survey", int(eligibility.DAY.total_seconds()))
     decisions = [
         eligibility.decide(
-            _rules(s), known[s.id], throttle_days=project.throttle_days, now=now, force=force
+            s.rules, s.history, throttle_days=project.throttle_days, now=now, force=force
         )
         for s in surveys
     ]
     chosen = eligibility.first_shown(decisions)
     if chosen is None:
         first = decisions[0]
-        return Visit(False, first.reason, first.recheck_seconds(now), base_locale(loc))
+        return no(first.reason, first.recheck_seconds(now))
     survey, decision = surveys[chosen], decisions[chosen]
-    display_id = open_ids.get(survey.id) if decision.resume else None
+    display_id = survey.open_display_id if decision.resume else None
     if display_id is None:
-        display = Display(
-            project_id=project.id, survey_id=survey.id, person_id=person.id, created_at=now
-        )
-        session.add(display)
-        session.flush()
-        display_id = display.id
+        values = {
+            "project_id": project.id,
+            "survey_id": survey.rules.survey_id,
+            "person_id": person.id,
+            "created_at": now,
+        }
+        display_id = session.connection().execute(_display_statement(), values).scalar_one()
     return Visit(
         True,
         decision.reason,
         None,
-        base_locale(loc),
+        loc,
+        who.identified,
+        who.verified,
         display_id=display_id,
-        survey=survey,
-        question=question_text(survey.question, survey.product_name, loc),
+        survey_id=survey.rules.survey_id,
+        product_name=survey.product_name,
+        question=question_text(survey.question, survey.product_name, person.locale or locale),
     )
 
 

@@ -1,29 +1,64 @@
-"""A widget visitor's history, read for the eligibility rules in one round trip: answers,
-displays and emails of the person, and the day's widget answers of capped surveys."""
+"""A widget visitor and their history, read for the eligibility rules in one statement: the
+person's row, and for each survey of the project its rules and the person's answers, displays
+and emails, plus the day's widget answers of capped surveys."""
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
-    CompoundSelect,
     DateTime,
     Integer,
+    String,
     and_,
     bindparam,
     case,
     func,
-    literal,
-    null,
     select,
-    type_coerce,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
 from surveys import eligibility
 from surveys.models import Display, Invitation, Person, Survey, SurveyResponse
+from surveys.prepared import PreparedSelect
+
+PEOPLE, SURVEYS = Person.__table__, Survey.__table__
+ANSWERS, DISPLAYS, EMAILS = SurveyResponse.__table__, Display.__table__, Invitation.__table__
+
+
+@dataclass(frozen=True)
+class VisitorRow:
+    """The person's columns a visit compares or reads; named as on `Person`."""
+
+    id: int
+    external_id: str
+    email: str | None
+    name: str | None
+    locale: str | None
+    created_at: datetime | None
+    added_at: datetime | None
+    properties: dict[str, Any] | None
+    anonymous: bool
+
+
+@dataclass(frozen=True)
+class SurveyState:
+    """One survey of the project as the widget sees it for one person."""
+
+    rules: eligibility.SurveyRules
+    question: dict[str, Any] | None
+    product_name: str | None
+    history: eligibility.History
+    open_display_id: int | None
+
+
+@dataclass(frozen=True)
+class VisitorState:
+    person: VisitorRow
+    surveys: list[SurveyState]  # by id
 
 
 def _latest(*moments: datetime | None) -> datetime | None:
@@ -32,97 +67,126 @@ def _latest(*moments: datetime | None) -> datetime | None:
 
 
 @functools.cache
-def _history_statement() -> CompoundSelect:
-    """One round trip: (kind, survey_id, t1, t2, t3, display_id) per survey for answers
-    ('a': last scored, last any) and displays ('d': last dismissal, last open, last shown,
-    latest open id), and the last email sent ('i'). Built once: constructing it costs more
-    than running it."""
-    person_id = bindparam("person_id", type_=Integer())
-    when = DateTime()
-    no_time = type_coerce(null(), when)
-    no_id = type_coerce(null(), Integer())
-    is_open = and_(Display.dismissed_at.is_(None), Display.responded_at.is_(None))
-    answers = (
+def _statement() -> PreparedSelect:
+    """The person LEFT JOIN the project's surveys, one row per survey (one row of nulls when
+    there is none), each with the person's history as correlated subqueries that the
+    (survey, person, time) and (person, time) indexes answer. Built once: constructing it
+    costs more than running it."""
+    person = PEOPLE.c.id
+    survey = SURVEYS.c.id
+
+    def latest(column, *where):
+        return select(func.max(column)).where(*where).scalar_subquery()
+
+    answered = and_(ANSWERS.c.survey_id == survey, ANSWERS.c.person_id == person)
+    shown = and_(DISPLAYS.c.person_id == person, DISPLAYS.c.survey_id == survey)
+    still_open = and_(shown, DISPLAYS.c.dismissed_at.is_(None), DISPLAYS.c.responded_at.is_(None))
+    answers_today = (
+        select(func.count())
+        .where(
+            ANSWERS.c.survey_id == survey,
+            ANSWERS.c.channel == "widget",
+            ANSWERS.c.created_at >= bindparam("midnight", type_=DateTime()),
+        )
+        .scalar_subquery()
+    )
+    statement = (
         select(
-            literal("a"),
-            SurveyResponse.survey_id,
-            type_coerce(
-                func.max(case((SurveyResponse.score.is_not(None), SurveyResponse.created_at))),
-                when,
+            person.label("person_id"),
+            PEOPLE.c.email,
+            PEOPLE.c.name,
+            PEOPLE.c.locale,
+            PEOPLE.c.created_at,
+            PEOPLE.c.added_at,
+            PEOPLE.c.properties,
+            PEOPLE.c.anonymous,
+            latest(EMAILS.c.sent_at, EMAILS.c.person_id == person).label("last_email"),
+            survey.label("survey_id"),
+            SURVEYS.c.active,
+            SURVEYS.c.channels,
+            SURVEYS.c.min_age_days,
+            SURVEYS.c.cadence_days,
+            SURVEYS.c.dismiss_backoff_days,
+            SURVEYS.c.sample_rate,
+            SURVEYS.c.daily_response_cap,
+            SURVEYS.c.question,
+            SURVEYS.c.product_name,
+            latest(ANSWERS.c.created_at, answered, ANSWERS.c.score.is_not(None)).label(
+                "last_scored"
             ),
-            type_coerce(func.max(SurveyResponse.created_at), when),
-            no_time,
-            no_id,
+            latest(ANSWERS.c.created_at, answered).label("last_answer"),
+            latest(DISPLAYS.c.dismissed_at, shown).label("last_dismissal"),
+            latest(DISPLAYS.c.created_at, shown).label("last_shown"),
+            latest(DISPLAYS.c.created_at, still_open).label("open_at"),
+            latest(DISPLAYS.c.id, still_open).label("open_id"),
+            case((SURVEYS.c.daily_response_cap.is_not(None), answers_today)).label("today"),
         )
-        .where(SurveyResponse.person_id == person_id, SurveyResponse.survey_id.is_not(None))
-        .group_by(SurveyResponse.survey_id)
-    )
-    displays = (
-        select(
-            literal("d"),
-            Display.survey_id,
-            func.max(Display.dismissed_at),
-            func.max(case((is_open, Display.created_at))),
-            func.max(Display.created_at),
-            func.max(case((is_open, Display.id))),
+        .select_from(PEOPLE.outerjoin(SURVEYS, SURVEYS.c.project_id == PEOPLE.c.project_id))
+        .where(
+            PEOPLE.c.project_id == bindparam("project_id", type_=Integer()),
+            PEOPLE.c.external_id == bindparam("external_id", type_=String()),
         )
-        .where(Display.person_id == person_id)
-        .group_by(Display.survey_id)
+        .order_by(survey)
     )
-    emails = select(
-        literal("i"), no_id, func.max(Invitation.sent_at), no_time, no_time, no_id
-    ).where(Invitation.person_id == person_id)
-    return union_all(answers, displays, emails)
+    return PreparedSelect(statement)
 
 
-def histories(
-    session: Session, person: Person, surveys: list[Survey], *, now: datetime
-) -> tuple[dict[int, eligibility.History], dict[int, int]]:
-    """The person's history per survey, and their open display per survey.
+def visitor_state(
+    session: Session, project_id: int, external_id: str, *, now: datetime
+) -> VisitorState | None:
+    """The person with this external_id and their history per survey; None when unknown.
 
     The fatigue guard reads the data itself (emails sent, widgets shown, answers) rather than
     another module's state, so it holds whichever door made the contact.
     """
-    answered: dict[int, datetime | None] = {}
-    shown: dict[int, tuple[datetime | None, datetime | None, int | None]] = {}
-    contacts: list[datetime | None] = []
-    rows = session.execute(_history_statement(), {"person_id": person.id})
-    for kind, survey_id, t1, t2, t3, display_id in rows:
-        if kind == "a":
-            answered[survey_id] = t1
-            contacts.append(t2)
-        elif kind == "d":
-            shown[survey_id] = (t1, t2, display_id)
-            contacts.append(t3)
-        else:
-            contacts.append(t1)
-    capped = [s.id for s in surveys if s.daily_response_cap is not None]
-    today: dict[int, int] = {}
-    if capped:
-        midnight = datetime(now.year, now.month, now.day)
-        today = dict(
-            session.execute(
-                select(SurveyResponse.survey_id, func.count())
-                .where(
-                    SurveyResponse.survey_id.in_(capped),
-                    SurveyResponse.channel == "widget",
-                    SurveyResponse.created_at >= midnight,
-                )
-                .group_by(SurveyResponse.survey_id)
-            ).all()
-        )
-    last_contact = _latest(*contacts)
-    result = {}
-    for survey in surveys:
-        dismissed, opened, _ = shown.get(survey.id, (None, None, None))
-        result[survey.id] = eligibility.History(
-            person_key=str(person.id),
-            customer_since=person.created_at or person.added_at,
-            last_answer_at=answered.get(survey.id),
-            last_dismissal_at=dismissed,
-            last_contact_at=last_contact,
-            open_display_at=opened,
-            responses_today=today.get(survey.id, 0),
-        )
-    open_ids = {sid: row[2] for sid, row in shown.items() if row[2] is not None}
-    return result, open_ids
+    params = {
+        "project_id": project_id,
+        "external_id": external_id,
+        "midnight": datetime(now.year, now.month, now.day),
+    }
+    rows = _statement().rows(session, params)
+    if not rows:
+        return None
+    first = rows[0]
+    person = VisitorRow(
+        id=first.person_id,
+        external_id=external_id,
+        email=first.email,
+        name=first.name,
+        locale=first.locale,
+        created_at=first.created_at,
+        added_at=first.added_at,
+        properties=first.properties,
+        anonymous=first.anonymous,
+    )
+    surveys = [row for row in rows if row.survey_id is not None]
+    # Any contact of any survey, by any door: the latest answer, display or email.
+    last_contact = _latest(
+        first.last_email,
+        *(row.last_answer for row in surveys),
+        *(row.last_shown for row in surveys),
+    )
+    return VisitorState(person, [_survey_state(person, row, last_contact) for row in surveys])
+
+
+def _survey_state(person: VisitorRow, row: Any, last_contact: datetime | None) -> SurveyState:
+    rules = eligibility.SurveyRules(
+        survey_id=row.survey_id,
+        active=row.active,
+        channels=tuple(row.channels or ()),
+        min_age_days=row.min_age_days,
+        cadence_days=row.cadence_days,
+        dismiss_backoff_days=row.dismiss_backoff_days,
+        sample_rate=row.sample_rate,
+        daily_response_cap=row.daily_response_cap,
+    )
+    history = eligibility.History(
+        person_key=str(person.id),
+        customer_since=person.created_at or person.added_at,
+        last_answer_at=row.last_scored,
+        last_dismissal_at=row.last_dismissal,
+        last_contact_at=last_contact,
+        open_display_at=row.open_at,
+        responses_today=row.today or 0,
+    )
+    return SurveyState(rules, row.question, row.product_name, history, row.open_id)

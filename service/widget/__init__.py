@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from service.widget import access, script, views
+    from service.widget import access, display_tokens, script, views
 
     access.init_app(app)
+    display_tokens.init_app(app)
     script.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(script.bp)

@@ -19,6 +19,7 @@ from surveys.projects import find_by_publishable_key, normalise_origin
 from surveys.widget import WidgetProject
 
 KEY_HEADER = "X-Flywheel-Key"
+KEY_ENVIRON = "HTTP_X_FLYWHEEL_KEY"
 PREFLIGHT_MAX_AGE = "600"
 CACHE_LIMIT = 10_000
 
@@ -56,7 +57,14 @@ def init_app(app: Flask, ttl: float = 5.0) -> None:
 
 
 def publishable_key() -> str:
-    return (request.args.get("key") or request.headers.get(KEY_HEADER) or "").strip()
+    key = request.args.get("key") or request.environ.get(KEY_ENVIRON) or ""
+    return key.strip()
+
+
+def request_origin() -> str | None:
+    # From the environ: `request.headers.get` builds (and swallows) a KeyError when the
+    # header is absent, as it is on every same-origin or server-side call.
+    return request.environ.get("HTTP_ORIGIN")
 
 
 def widget_project() -> WidgetProject:
@@ -69,11 +77,8 @@ def _project_of(key: str) -> WidgetProject | None:
     return current_app.extensions["widget_keys"].get(key)
 
 
-def _allowed_origin(project: WidgetProject) -> str | None:
-    origin = request.headers.get("Origin")
-    if origin and normalise_origin(origin) in project.allowed_origins:
-        return origin
-    return None
+def _allowed(project: WidgetProject, origin: str) -> bool:
+    return normalise_origin(origin) in project.allowed_origins
 
 
 def authenticate() -> Response | None:
@@ -85,12 +90,13 @@ def authenticate() -> Response | None:
             401, "unauthorized", "send the project's publishable key as ?key=fw_pk_..."
         )
     g.widget_project = project
-    if request.headers.get("Origin") and _allowed_origin(project) is None:
+    origin = request_origin()
+    if origin and not _allowed(project, origin):
         return error_response(
             403,
             "origin_not_allowed",
             "this origin is not in the project's allowed_origins",
-            {"origin": request.headers.get("Origin")},
+            {"origin": origin},
         )
     if request.method == "OPTIONS":
         answer = Response(status=204)
@@ -103,13 +109,18 @@ def authenticate() -> Response | None:
 
 def add_cors_headers(response: Response) -> Response:
     """After-request hook: only an allowed origin may read the answer (errors included)."""
-    response.vary.add("Origin")
+    # Set directly rather than through `response.vary`, which parses and re-serialises the
+    # header on every answer.
+    headers = response.headers
+    headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
+    origin = request_origin()
+    if not origin:
+        return response
     project = g.get("widget_project")
-    if project is None and request.headers.get("Origin"):
-        # A 429 is raised before authentication ran; the browser must still be able to read it.
+    if project is None:
+        # A 429 is answered before authentication ran; the browser must still be able to read it.
         project = _project_of(publishable_key())
-    origin = _allowed_origin(project) if project is not None else None
-    if origin is not None:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+    if project is not None and _allowed(project, origin):
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Access-Control-Expose-Headers"] = "Retry-After"
     return response

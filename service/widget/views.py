@@ -4,40 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, request
-from marshmallow import Schema, ValidationError
+from flask import Blueprint, current_app
 
-from service import tokens
 from service.db import db
 from service.errors import error_response
 from service.widget import access
+from service.widget.bodies import BadBody, BodyLoader, parse
+from service.widget.display_tokens import InvalidToken, display_tokens
 from service.widget.schemas import AnswerSchema, DisplayTokenSchema, FeedbackSchema, VisitSchema
 from surveys import widget
 from surveys.clock import utcnow
-from surveys.errors import Invalid, NotFound
+from surveys.errors import NotFound
 from surveys.keys import identity_secret
 
 bp = Blueprint("widget", __name__, url_prefix="/w/v1")
 bp.before_request(access.authenticate)
 bp.after_request(access.add_cors_headers)
 
-TOKEN_PURPOSE = "display"
 
-
-class BadBody(Exception):
-    """The body is not a JSON object."""
-
-
-def parse(schema: Schema) -> dict[str, Any]:
-    # force: widget.js sends text/plain so that browsers skip the CORS preflight round trip.
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
-        raise BadBody()
-    try:
-        return schema.load(body)
-    except ValidationError as exc:
-        message = "invalid fields: " + ", ".join(sorted(exc.messages))
-        raise Invalid(message, {"json": exc.messages}) from exc
+# Prepared once: see `service.widget.bodies`.
+VISIT, ANSWER = BodyLoader(VisitSchema()), BodyLoader(AnswerSchema())
+DISPLAY_TOKEN, FEEDBACK = BodyLoader(DisplayTokenSchema()), BodyLoader(FeedbackSchema())
 
 
 @bp.errorhandler(BadBody)
@@ -55,62 +42,68 @@ def _identity(data: dict[str, Any]) -> widget.Identity:
     )
 
 
+def _identity_secret(project: widget.WidgetProject) -> str:
+    # Only a project that verifies identities reads it: other visits skip deriving it.
+    if not project.require_identity_verification:
+        return ""
+    return identity_secret(current_app.config["SECRET_KEY"], project.identity_salt)
+
+
 def _visitor(data: dict[str, Any]) -> widget.Visitor:
     project = access.widget_project()
-    secret = identity_secret(current_app.config["SECRET_KEY"], project.identity_salt)
-    return widget.resolve_visitor(db(), project, _identity(data), identity_secret=secret)
+    return widget.resolve_visitor(
+        db(), project, _identity(data), identity_secret=_identity_secret(project)
+    )
 
 
 def _display_of(token: str) -> tuple[int, str | None]:
-    max_age = int(widget.token_lifetime().total_seconds())
     try:
-        payload = tokens.load(TOKEN_PURPOSE, token, max_age)
-    except tokens.TokenInvalid as exc:
+        return display_tokens().load(token, access.widget_project().id)
+    except InvalidToken as exc:
         raise NotFound("display not found or expired", {"display_token": "invalid"}) from exc
-    if not isinstance(payload, dict) or payload.get("p") != access.widget_project().id:
-        raise NotFound("display not found", {"display_token": "invalid"})
-    return int(payload["d"]), payload.get("l")
 
 
 @bp.post("/visits")
 def visits():
-    data = parse(VisitSchema())
+    data = parse(VISIT)
     session, project = db(), access.widget_project()
-    visitor = _visitor(data)
     result = widget.visit(
         session,
         project,
-        visitor.person,
+        _identity(data),
+        identity_secret=_identity_secret(project),
         now=utcnow(),
         locale=data.get("locale") or data.get("browser_locale"),
         survey_id=data.get("survey_id"),
         force=data["force"],
     )
-    session.commit()
+    # Most visits repeat the last one and write nothing: then there is nothing to commit.
+    if session.in_transaction():
+        session.commit()
     body: dict[str, Any] = {
         "show": result.show,
         "reason": result.reason,
         "retry_after": result.retry_after,
-        "identified": visitor.identified,
+        "identified": result.identified,
         "locale": result.locale,
     }
-    if not visitor.verified:
+    if not result.verified:
         body["identity"] = "unverified"
     if result.show:
-        body["display_token"] = tokens.sign(
-            TOKEN_PURPOSE, {"d": result.display_id, "p": project.id, "l": result.locale}
+        body["display_token"] = display_tokens().sign(
+            project_id=project.id, display_id=result.display_id, locale=result.locale
         )
         body["survey"] = {
-            "id": result.survey.id,
+            "id": result.survey_id,
             "question": result.question,
-            "product_name": result.survey.product_name,
+            "product_name": result.product_name,
         }
     return body
 
 
 @bp.post("/responses")
 def responses():
-    data = parse(AnswerSchema())
+    data = parse(ANSWER)
     display_id, locale = _display_of(data["display_token"])
     result = widget.answer(
         db(),
@@ -132,7 +125,7 @@ def responses():
 
 @bp.post("/dismissals")
 def dismissals():
-    data = parse(DisplayTokenSchema())
+    data = parse(DISPLAY_TOKEN)
     display_id, _ = _display_of(data["display_token"])
     widget.dismiss(db(), access.widget_project().id, display_id, now=utcnow())
     db().commit()
@@ -141,7 +134,7 @@ def dismissals():
 
 @bp.post("/feedback")
 def feedback():
-    data = parse(FeedbackSchema())
+    data = parse(FEEDBACK)
     visitor = _visitor(data)
     response = widget.feedback(
         db(),

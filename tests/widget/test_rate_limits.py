@@ -137,20 +137,21 @@ def test_limits_are_shared_between_nodes_with_redis(limited_app, database_url, t
     second.extensions["db_engine"].dispose()
 
 
-def test_memory_storage_counts_without_a_thread_per_hit():
+def test_memory_counters_count_without_a_thread_per_hit():
     import threading
+    import time
 
-    from limits.storage import storage_from_string
+    from service.limits import MemoryCounters
 
-    from service.limits import SweepingMemoryStorage
-
-    storage = storage_from_string("flywheel-memory://")
-    assert isinstance(storage, SweepingMemoryStorage)
+    counters = MemoryCounters()
     before = threading.active_count()
     for _ in range(500):
-        storage.incr("k", 60)
-    assert storage.get("k") == 500
-    assert threading.active_count() <= before + 1
-    storage.incr("short", 0)
-    # An expired counter reads as zero even before a sweep removed it.
-    assert storage.get("short") == 0
+        counters.incr("k", 60)
+    assert counters.get("k") == 500
+    assert threading.active_count() == before
+    assert time.time() < counters.get_expiry("k") <= time.time() + 60
+    counters.incr("short", 0)
+    # An expired window reads as zero even before a sweep removed it, and counting starts a
+    # new one.
+    assert counters.get("short") == 0
+    assert counters.incr("short", 60) == 1

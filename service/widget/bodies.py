@@ -1,0 +1,90 @@
+"""The widget's request bodies: a JSON object in, the values its marshmallow schema loads out.
+
+Each schema is prepared once into a `BodyLoader`, which deserializes a valid body field by field
+with the schema's own fields (same types, validators, defaults; a plain string with a length
+range is checked inline), skipping `Schema.load`'s per-call machinery: a widget visit runs on
+every page view of the host product. The first invalid value hands the body to `Schema.load`,
+so errors read exactly as before.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from flask import request
+from marshmallow import Schema, ValidationError, fields, missing, validate
+
+from surveys.errors import Invalid
+
+
+class BadBody(Exception):
+    """The body is not a JSON object."""
+
+
+def _string_bounds(field: fields.Field) -> tuple[int, int] | None:
+    """(min, max) length of a plain String field checked by Length ranges only, whose
+    deserialization of a str is that str when its length is in range; None for any other."""
+    if type(field) is not fields.String:
+        return None
+    low, high = 0, sys.maxsize
+    for validator in field.validators:
+        if type(validator) is not validate.Length or validator.equal is not None:
+            return None
+        low = max(low, validator.min or 0)
+        high = min(high, sys.maxsize if validator.max is None else validator.max)
+    return low, high
+
+
+class BodyLoader:
+    """`Schema.load` for a schema without hooks and with unknown fields excluded."""
+
+    def __init__(self, schema: Schema) -> None:
+        # Hooks (pre/post load, schema validators) would be skipped below: refuse them.
+        if any(schema._hooks.values()):
+            raise TypeError(f"{type(schema).__name__} has hooks; load it with Schema.load")
+        self.schema = schema
+        self._fields: dict[str, tuple[str, fields.Field, tuple[int, int] | None]] = {
+            field.data_key or name: (name, field, _string_bounds(field))
+            for name, field in schema.load_fields.items()
+        }
+        self._required = [name for name, field in schema.load_fields.items() if field.required]
+        self._defaults = {
+            name: field.load_default
+            for name, field in schema.load_fields.items()
+            if field.load_default is not missing
+        }
+
+    def load(self, body: dict[str, Any]) -> dict[str, Any]:
+        loaded: dict[str, Any] = {}
+        try:
+            for key, value in body.items():
+                found = self._fields.get(key)
+                if found is None:  # unknown keys are excluded, as the schema does
+                    continue
+                name, field, bounds = found
+                if bounds and type(value) is str and bounds[0] <= len(value) <= bounds[1]:
+                    loaded[name] = value
+                else:
+                    loaded[name] = field.deserialize(value, key, body)
+        except ValidationError:
+            return self.schema.load(body)  # raises with every field's messages
+        if any(name not in loaded for name in self._required):
+            return self.schema.load(body)
+        for name, default in self._defaults.items():
+            if name not in loaded:
+                loaded[name] = default() if callable(default) else default
+        return loaded
+
+
+def parse(loader: BodyLoader) -> dict[str, Any]:
+    """The request's JSON object, loaded; `BadBody` or `Invalid` (422) when it is not one."""
+    # force: widget.js sends text/plain so that browsers skip the CORS preflight round trip.
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise BadBody()
+    try:
+        return loader.load(body)
+    except ValidationError as exc:
+        message = "invalid fields: " + ", ".join(sorted(exc.messages))
+        raise Invalid(message, {"json": exc.messages}) from exc

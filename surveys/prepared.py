@@ -1,0 +1,125 @@
+"""Read statements compiled once per dialect and run straight on a DBAPI connection.
+
+For hot read paths (a widget visit runs on every page view of the host product) where
+SQLAlchemy's per-execution work (cache key, execution context, result wrapping) costs several
+times the query itself. Values still pass through the column types' bind and result
+processors, so rows hold what `session.execute()` would give.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import namedtuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Dialect, Select
+from sqlalchemy.orm import Session
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...] | None  # parameter order for positional paramstyles
+    fixed: dict[str, Any]  # values the statement itself binds (literals)
+    binds: dict[str, Processor]
+
+
+def _compile(statement: Select, dialect: Dialect) -> _Compiled:
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+    binds = {
+        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for name, bind in compiled.binds.items()
+    }
+    fixed = {
+        name: bind.effective_value
+        for name, bind in compiled.binds.items()
+        if bind.effective_value is not None
+    }
+    return _Compiled(str(compiled), names, fixed, binds)
+
+
+def _result_processors(
+    statement: Select, dialect: Dialect, description: Sequence[Sequence[Any]]
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """(column index, processor) of the columns whose values need converting. Some types
+    (PostgreSQL numerics) choose their processor by the type the driver reports."""
+    processors = (
+        column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+        for column, described in zip(statement.selected_columns, description, strict=True)
+    )
+    return tuple((index, p) for index, p in enumerate(processors) if p is not None)
+
+
+class PreparedSelect:
+    """One SELECT, compiled on first use for each dialect it meets."""
+
+    def __init__(self, statement: Select) -> None:
+        self.statement = statement
+        # Rows name their fields after the statement's columns (or labels).
+        self.row = namedtuple("Row", statement.selected_columns.keys(), rename=True)
+        self._compiled: dict[str, _Compiled] = {}
+        self._results: dict[str, tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
+        self._lock = threading.Lock()
+
+    def _compiled_for(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            with self._lock:
+                found = self._compiled.setdefault(dialect.name, _compile(self.statement, dialect))
+        return found
+
+    def _results_for(
+        self, dialect: Dialect, description: Any
+    ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        found = self._results.get(dialect.name)
+        if found is None:
+            with self._lock:
+                found = self._results.setdefault(
+                    dialect.name, _result_processors(self.statement, dialect, description)
+                )
+        return found
+
+    def rows(self, session: Session, params: dict[str, Any]) -> list[Any]:
+        """All rows, as named tuples in the order of the statement's columns.
+
+        Inside the session's transaction when it has one (so the rows see its writes); else on
+        a connection borrowed from the pool just for this read, which spares beginning and
+        committing a session transaction on a request that may write nothing.
+        """
+        if session.in_transaction():
+            connection = session.connection()
+            return self._run(connection.dialect, connection.connection, params)
+        engine = session.get_bind()
+        borrowed = engine.raw_connection()
+        try:
+            return self._run(engine.dialect, borrowed, params)
+        finally:
+            borrowed.close()  # back to the pool, which ends the read's transaction
+
+    def _run(self, dialect: Dialect, dbapi_connection: Any, params: dict[str, Any]) -> list[Any]:
+        compiled = self._compiled_for(dialect)
+        values = {**compiled.fixed, **params}
+        for name, process in compiled.binds.items():
+            if process is not None and values.get(name) is not None:
+                values[name] = process(values[name])
+        bound = tuple(values[n] for n in compiled.names) if compiled.names is not None else values
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(compiled.sql, bound)
+            results = self._results_for(dialect, cursor.description)
+            fetched = cursor.fetchall()
+        finally:
+            cursor.close()
+        make, rows = self.row._make, []
+        for fetched_row in fetched:
+            row = list(fetched_row)
+            for index, process in results:
+                if row[index] is not None:
+                    row[index] = process(row[index])
+            rows.append(make(row))
+        return rows
