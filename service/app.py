@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SessionInterface
 
 from service import db as dbmod
 from service import errors
@@ -13,9 +14,22 @@ from service.config import Settings
 from service.openapi import configure
 
 
+class NoCookieSessions(SessionInterface):
+    """No view keeps state in a cookie session (the API and the widget authenticate every
+    call, the email pages carry signed tokens), so none is opened or saved: Flask would
+    otherwise look for and sign a session cookie on every request of the hot paths."""
+
+    def open_session(self, app, request):  # noqa: ANN001, ANN201
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response) -> None:  # noqa: ANN001
+        return None
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = Settings.from_env(overrides)
     app = Flask(__name__)
+    app.session_interface = NoCookieSessions()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
