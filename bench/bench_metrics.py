@@ -15,7 +15,7 @@ import sqlite3
 import time
 from datetime import datetime
 
-from bench.nps_data import bench_arguments, open_bench_db, report, timed
+from bench.nps_data import bench_arguments, conclude, open_bench_db, report, timed
 
 DT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -74,14 +74,8 @@ def main() -> None:
     assert got == expected, (got, expected)
     lines.append(report("baseline: hand-written SQL (ROW_NUMBER)", sql_s, sql_runs))
     lines.append(report("GET /metrics/nps?group_by=quarter (client)", api_s, api_runs, sql_s))
-    verdict = f"ratio {api_s / sql_s:.2f}x (target <= 1.5x), {api_s:.3f} s (target < 1 s): " + (
-        "MET" if api_s / sql_s <= 1.5 and api_s < 1 else "NOT MET"
-    )
-    print(verdict)
-    lines.append(verdict)
     con.close()
-    with (args.db.parent / "bench_metrics.txt").open("a") as fh:
-        fh.write("\n".join(lines) + "\n\n")
+    conclude(lines, args.db.parent / "bench_metrics.txt", api_s, sql_s, 1.5, 1)
 
 
 if __name__ == "__main__":

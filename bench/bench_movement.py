@@ -17,7 +17,7 @@ import sqlite3
 import time
 from datetime import datetime
 
-from bench.nps_data import bench_arguments, open_bench_db, report, timed
+from bench.nps_data import bench_arguments, conclude, open_bench_db, report, timed
 
 SEGMENT = "CASE WHEN {s} >= 9 THEN 'promoter' WHEN {s} >= 7 THEN 'passive' ELSE 'detractor' END"
 
@@ -127,15 +127,8 @@ def main() -> None:
         args.repeat,
     )
     lines.append(report("GET /movement/people (first 100 movers)", m_s, m_runs, baseline))
-    verdict = f"ratio {api_s / baseline:.2f}x (target <= 2x), {api_s:.3f} s (target < 2 s): " + (
-        "MET" if api_s / baseline <= 2 and api_s < 2 else "NOT MET"
-    )
-    print(verdict)
-    lines.append(verdict)
     con.close()
-    out = args.db.parent / "bench_movement.txt"
-    with out.open("a") as fh:
-        fh.write("\n".join(lines) + "\n\n")
+    conclude(lines, args.db.parent / "bench_movement.txt", api_s, baseline, 2, 2)
 
 
 if __name__ == "__main__":

@@ -111,3 +111,24 @@ def report(name: str, seconds: float, runs: list[float], baseline: float | None 
     line = f"{name:<44} median {seconds:7.3f} s  (runs: {every}){ratio}"
     print(line, flush=True)
     return line
+
+
+def conclude(
+    lines: list[str],
+    out: Path,
+    seconds: float,
+    baseline: float,
+    max_ratio: float,
+    max_seconds: float,
+) -> None:
+    """Print the verdict against the targets and append the run's lines to `out`."""
+    ratio = seconds / baseline
+    met = ratio <= max_ratio and seconds < max_seconds
+    verdict = (
+        f"ratio {ratio:.2f}x (target <= {max_ratio:g}x), {seconds:.3f} s "
+        f"(target < {max_seconds:g} s): " + ("MET" if met else "NOT MET")
+    )
+    print(verdict)
+    lines.append(verdict)
+    with out.open("a") as fh:
+        fh.write("\n".join(lines) + "\n\n")

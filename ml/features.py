@@ -167,19 +167,22 @@ class SafeSVD(TransformerMixin, BaseEstimator):
 
 def build_embedder(
     *,
-    stem_length: int = 5,
-    segmenter: str = "char",
-    char_ngram_range: tuple[int, int] = (2, 4),
-    char_weight: float = 0.8,
-    min_df: int = 2,
-    max_features: int | None = 100_000,
-    n_components: int = 150,
-    max_fit_samples: int = 10_000,
-    random_state: int | None = 0,
-    max_chars: int = 2000,
-    n_jobs: int | None = None,
+    stem_length: int,
+    segmenter: str,
+    char_ngram_range: tuple[int, int],
+    char_weight: float,
+    min_df: int,
+    max_features: int | None,
+    n_components: int,
+    max_fit_samples: int,
+    random_state: int | None,
+    max_chars: int,
+    n_jobs: int | None,
 ) -> Pipeline:
-    """The named-step pipeline from raw texts to unit-length dense vectors."""
+    """The named-step pipeline from raw texts to unit-length dense vectors.
+
+    No defaults: `ThemeModel`'s hyper-parameters are the one place they are set.
+    """
     return Pipeline(
         [
             ("normalise", TextNormaliser(max_chars=max_chars)),

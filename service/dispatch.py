@@ -234,10 +234,13 @@ class _Batch:
         return True
 
     def commit(self) -> None:
+        self._write_pending()
+        self.writer.commit()
+
+    def _write_pending(self) -> None:
         for write in self.pending:
             write()
         self.pending.clear()
-        self.writer.commit()
 
     def _prepare(self, claim: Claim) -> _Ready:
         try:
@@ -256,9 +259,7 @@ class _Batch:
 
     def _start(self, claim: Claim) -> bool:
         """Commit the previous results and "this one is in flight", right before DATA."""
-        for write in self.pending:
-            write()
-        self.pending.clear()
+        self._write_pending()
         started = delivery.start_sending(self.writer, claim, self.clock(), LEASE)
         self.writer.commit()
         return started
@@ -307,12 +308,13 @@ class _Batch:
             if bounce:
                 self.bounced.add(claim.person_id)
             result.failed += 1
-        elif claim.attempts + 1 > len(delivery.BACKOFF_MINUTES):
-            self.pending.append(lambda: delivery.mark_retry(writer, claim, now, error))
-            result.failed += 1
         else:
+            # `mark_retry` gives up once the retries are used: that counts as failed.
             self.pending.append(lambda: delivery.mark_retry(writer, claim, now, error))
-            result.retried += 1
+            if delivery.retries_left(claim):
+                result.retried += 1
+            else:
+                result.failed += 1
 
 
 def dispatch(

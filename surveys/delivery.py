@@ -15,11 +15,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Update,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
+from surveys.catalog import get_survey
 from surveys.errors import NotFound
-from surveys.models import Invitation, Person, Survey
+from surveys.models import Invitation, Person
 from surveys.paging import Page, keyset_page
 
 STATUSES = ("scheduled", "sending", "sent", "failed", "uncertain", "cancelled")
@@ -46,6 +58,21 @@ class Claim:
     # Attempts before this one.
     attempts: int
     claimed_by: str
+
+
+def invite_of(reminder: Invitation | Claim) -> ColumnElement[bool]:
+    """Matches the invitation a reminder follows up: same survey, person and window."""
+    return and_(
+        Invitation.survey_id == reminder.survey_id,
+        Invitation.person_id == reminder.person_id,
+        Invitation.window_key == reminder.window_key,
+        Invitation.kind == "invite",
+    )
+
+
+def retries_left(claim: Claim) -> bool:
+    """Whether a transient failure of this attempt is retried (else it is given up)."""
+    return claim.attempts + 1 <= len(BACKOFF_MINUTES)
 
 
 def _free(now: datetime) -> Any:
@@ -208,7 +235,7 @@ def mark_retry(session: Writer, claim: Claim, now: datetime, error: str) -> bool
     """A transient failure: back to `scheduled` with backoff; returns False once given up.
     A try counts as an attempt even when the connection failed before the message began."""
     attempts = claim.attempts + 1
-    if attempts > len(BACKOFF_MINUTES):
+    if not retries_left(claim):
         error = f"gave up after {attempts} attempts: {error}"
         _finish(session, claim, now, "failed", error, attempts=attempts)
         return False
@@ -303,9 +330,7 @@ class InvitationCounts:
 def counts(session: Session, project_id: int, survey_id: int) -> InvitationCounts:
     """Per-survey outbox counts in one GROUP BY; `bounced` are failures of a refused address,
     `response_rate` = responded / sent (invitations, not reminders)."""
-    survey = session.get(Survey, survey_id)
-    if survey is None or survey.project_id != project_id:
-        raise NotFound(f"survey {survey_id} not found")
+    get_survey(session, project_id, survey_id)
     invites = Invitation.kind == "invite"
     bounced = Invitation.error.like(BOUNCE_PREFIX + "%")
     stmt = (

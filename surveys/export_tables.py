@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from surveys.export_formats import Column
+from surveys.movement_report import direction
 from surveys.scoring import SEGMENT_RANK, Segment
 
 SEGMENT_COUNTS = ("promoters", "passives", "detractors")
@@ -101,8 +102,7 @@ MOVEMENT_COLUMNS = (
 
 
 def _direction(a: str, b: str) -> str:
-    delta = SEGMENT_RANK[Segment(b)] - SEGMENT_RANK[Segment(a)]
-    return "up" if delta > 0 else "down" if delta < 0 else "stayed"
+    return direction(SEGMENT_RANK[Segment(a)], SEGMENT_RANK[Segment(b)])
 
 
 def _pair_rows(pair: dict[str, Any], weighted: bool) -> list[list[Any]]:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.answers import Answer, record_answer
-from surveys.delivery import mark_responded
+from surveys.delivery import invite_of, mark_responded
 from surveys.errors import Invalid, NotFound
 from surveys.models import Invitation, Person, Project, Survey, SurveyResponse
 from surveys.unsubscribes import unsubscribe
@@ -26,6 +26,8 @@ class LinkContext:
     survey: Survey
     project: Project
     response: SurveyResponse | None
+    # The invitation the response belongs to (`answer_invitation_id`).
+    answer_invitation_id: int
 
 
 def link_context(session: Session, invitation_id: int) -> LinkContext:
@@ -38,26 +40,16 @@ def link_context(session: Session, invitation_id: int) -> LinkContext:
     if person is None or survey is None or project is None:
         raise NotFound("this invitation no longer exists")
     # A reminder shares its window with the invitation it follows up: one response for both.
-    response = session.scalar(
-        select(SurveyResponse).where(
-            SurveyResponse.invitation_id == answer_invitation_id(session, invitation)
-        )
-    )
-    return LinkContext(invitation, person, survey, project, response)
+    target = answer_invitation_id(session, invitation)
+    response = session.scalar(select(SurveyResponse).where(SurveyResponse.invitation_id == target))
+    return LinkContext(invitation, person, survey, project, response, target)
 
 
 def answer_invitation_id(session: Session, invitation: Invitation) -> int:
     """The invitation a response belongs to: a reminder's answer belongs to its invitation."""
     if invitation.kind != "reminder":
         return invitation.id
-    original = session.scalar(
-        select(Invitation.id).where(
-            Invitation.survey_id == invitation.survey_id,
-            Invitation.person_id == invitation.person_id,
-            Invitation.window_key == invitation.window_key,
-            Invitation.kind == "invite",
-        )
-    )
+    original = session.scalar(select(Invitation.id).where(invite_of(invitation)))
     return original or invitation.id
 
 
@@ -73,7 +65,7 @@ def answer_by_link(
     ctx = link_context(session, invitation_id)
     if score is None and ctx.response is None:
         raise Invalid("choose a score first", {"score": ["required"]})
-    target = answer_invitation_id(session, ctx.invitation)
+    target = ctx.answer_invitation_id
     response, _ = record_answer(
         session,
         ctx.project.id,

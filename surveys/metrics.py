@@ -100,20 +100,8 @@ def _aggregate(
             .label("rn")
         )
     inner = select(*cols).where(*conds).subquery()
-    score = inner.c.score
-    segments = {
-        "promoters": score >= 9,
-        "passives": and_(score >= 7, score <= 8),
-        "detractors": score <= 6,
-    }
-    aggregates = []
-    for name, cond in segments.items():
-        aggregates.append(func.sum(case((cond, 1), else_=0)).label(name))
-        if weight is not None:
-            w = inner.c.weight
-            aggregates.append(func.sum(case((cond, w), else_=0.0)).label(f"w_{name}"))
-    if weight is not None:
-        aggregates.append(func.sum(inner.c.weight * inner.c.weight).label("w2"))
+    w = inner.c.weight if weight is not None else None
+    aggregates = [agg.label(name) for name, agg in _segment_sums(inner.c.score, w)]
     stmt = select(inner.c.bucket, *aggregates).group_by(inner.c.bucket)
     if not count_all:
         stmt = stmt.where(inner.c.rn == 1)
@@ -121,9 +109,12 @@ def _aggregate(
 
 
 def _segment_sums(
-    score: ColumnElement[Any], weight: ColumnElement[Any] | None, counted: ColumnElement[bool]
+    score: ColumnElement[Any],
+    weight: ColumnElement[Any] | None,
+    counted: ColumnElement[bool] | None = None,
 ) -> list[tuple[str, ColumnElement[Any]]]:
-    """(name, SUM) pairs of the segment counts (and weights) over the `counted` rows."""
+    """(name, SUM) pairs of the segment counts (and weights) over the `counted` rows (all
+    rows when None)."""
     out: list[tuple[str, ColumnElement[Any]]] = []
     segments = {
         "promoters": score >= 9,
@@ -131,11 +122,16 @@ def _segment_sums(
         "detractors": score <= 6,
     }
     for name, cond in segments.items():
-        out.append((name, func.sum(case((and_(counted, cond), 1), else_=0))))
+        if counted is not None:
+            cond = and_(counted, cond)
+        out.append((name, func.sum(case((cond, 1), else_=0))))
         if weight is not None:
-            out.append((f"w_{name}", func.sum(case((and_(counted, cond), weight), else_=0.0))))
+            out.append((f"w_{name}", func.sum(case((cond, weight), else_=0.0))))
     if weight is not None:
-        out.append(("w2", func.sum(case((counted, weight * weight), else_=0.0))))
+        squared = weight * weight
+        if counted is not None:
+            squared = case((counted, squared), else_=0.0)
+        out.append(("w2", func.sum(squared)))
     return out
 
 

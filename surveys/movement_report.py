@@ -32,7 +32,7 @@ def _pct(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 2) if whole else None
 
 
-def _direction(a: int, b: int) -> str:
+def direction(a: int, b: int) -> str:
     return "up" if b > a else "down" if b < a else "stayed"
 
 
@@ -55,7 +55,7 @@ def _sums(cells: Cells, attr: str) -> dict[str, float]:
             out["lapsed"] += value
         elif a is not None and b is not None:
             out["repeat"] += value
-            kind = _direction(a, b)
+            kind = direction(a, b)
             out["stayed" if kind == "stayed" else "moved"] += value
             if kind != "stayed":
                 out[f"moved_{kind}"] += value

@@ -22,7 +22,7 @@ from surveys.movement import (
     rank_of,
     resolve_pair,
 )
-from surveys.movement_report import RANKED
+from surveys.movement_report import RANKED, direction
 from surveys.paging import Page
 from surveys.scoring import SEGMENT_RANK, Segment
 
@@ -61,7 +61,7 @@ def _kind(a: int | None, b: int | None) -> str:
         return "new"
     if b is None:
         return "lapsed"
-    return "up" if b > a else "down" if b < a else "stayed"
+    return direction(a, b)
 
 
 def _name(rank: int | None) -> str | None:

@@ -18,6 +18,8 @@ from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from surveys.catalog import get_survey
+from surveys.delivery import Claim, invite_of
 from surveys.errors import Invalid, NotFound
 from surveys.models import Invitation, Person, Project, Survey, SurveyResponse
 from surveys.schedule_facts import (
@@ -285,9 +287,7 @@ def invite_now(
 ) -> AdHocResult:
     """Invite the given people to a survey now. Unsubscribed, bounced and address-less people
     are always skipped; `force` only overrides the fatigue guard."""
-    survey = session.get(Survey, survey_id)
-    if survey is None or survey.project_id != project.id:
-        raise NotFound(f"survey {survey_id} not found")
+    survey = get_survey(session, project.id, survey_id)
     if not survey.active:
         raise Invalid(f"survey {survey_id} is closed", {"survey_id": ["survey is closed"]})
     ids = sorted(set(person_ids))
@@ -358,16 +358,9 @@ def _adhoc_reason(
     return None
 
 
-def answered_since_invite(session: Session, reminder: Invitation) -> bool:
+def answered_since_invite(session: Session, reminder: Invitation | Claim) -> bool:
     """Whether the person answered (any channel) since the invitation a reminder follows."""
-    sent_at = session.scalar(
-        select(Invitation.sent_at).where(
-            Invitation.survey_id == reminder.survey_id,
-            Invitation.person_id == reminder.person_id,
-            Invitation.window_key == reminder.window_key,
-            Invitation.kind == "invite",
-        )
-    )
+    sent_at = session.scalar(select(Invitation.sent_at).where(invite_of(reminder)))
     if sent_at is None:
         return False
     answered = session.scalar(

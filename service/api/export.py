@@ -16,6 +16,8 @@ from urllib.parse import quote
 from flask import Response
 
 from service.api.base import api_blueprint
+from service.api.metrics import metrics_query
+from service.api.movement import movement_query
 from service.api.responses import filters_from
 from service.auth import current_project
 from service.db import db, engine
@@ -30,9 +32,8 @@ from surveys.export import (
     stream_rows,
 )
 from surveys.export_tables import metrics_table, movement_table
-from surveys.metrics import MetricsQuery, nps_metrics
-from surveys.movement import MovementQuery, movement
-from surveys.response_filters import ResponseFilters
+from surveys.metrics import nps_metrics
+from surveys.movement import movement
 
 bp = api_blueprint("export", __name__, "Analyst exports: CSV, NDJSON, XLSX and Parquet.")
 
@@ -109,23 +110,10 @@ def export_responses(args):
 def export_metrics(args):
     """The table behind `GET /metrics/nps`: counts, shares, NPS, interval and change."""
     project = current_project()
-    filters = ResponseFilters(
-        survey_id=args.get("survey_id"),
-        since=args.get("since"),
-        until=args.get("until"),
-        channel=args.get("channel"),
-    )
+    query = metrics_query(args)
+    filters = query.filters
     survey = get_survey(db(), project.id, filters.survey_id) if filters.survey_id else None
-    result = nps_metrics(
-        db(),
-        project,
-        MetricsQuery(
-            filters=filters,
-            group_by=args.get("group_by"),
-            weight_property=args.get("weight"),
-            count_all=args["count"] == "all",
-        ),
-    )
+    result = nps_metrics(db(), project, query)
     columns, rows = metrics_table(result)
     what = f"nps-by-{args['group_by']}" if args.get("group_by") else "nps"
     stem = export_file_stem(
@@ -146,16 +134,7 @@ def export_movement(args):
     `weight=property:<name>`. `series=true` gives every consecutive pair in since/until.
     """
     project = current_project()
-    query = MovementQuery(
-        survey_id=args["survey_id"],
-        unit=args["period"],
-        from_label=args.get("from_"),
-        to_label=args.get("to"),
-        weight_property=args.get("weight"),
-        series=args["series"],
-        since=args.get("since"),
-        until=args.get("until"),
-    )
+    query = movement_query(args)
     result = movement(db(), project, query, utcnow())
     survey = get_survey(db(), project.id, query.survey_id)
     columns, rows = movement_table(result)

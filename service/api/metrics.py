@@ -10,14 +10,9 @@ from surveys.response_filters import ResponseFilters
 bp = api_blueprint("metrics", __name__, "NPS and its margin of error.")
 
 
-@bp.route("/metrics/nps", methods=["GET"])
-@bp.arguments(MetricsArgs, location="query")
-@bp.response(200, MetricsSchema)
-@bp.doc(description=NPS_DESCRIPTION)
-def nps(args):
-    """NPS with its 95% margin of error, overall and per bucket."""
-    project = current_project()
-    query = MetricsQuery(
+def metrics_query(args: dict) -> MetricsQuery:
+    """The query of `MetricsArgs`; `GET /export/metrics` reads the same arguments."""
+    return MetricsQuery(
         filters=ResponseFilters(
             survey_id=args.get("survey_id"),
             since=args.get("since"),
@@ -28,4 +23,12 @@ def nps(args):
         weight_property=args.get("weight"),
         count_all=args["count"] == "all",
     )
-    return nps_metrics(db(), project, query)
+
+
+@bp.route("/metrics/nps", methods=["GET"])
+@bp.arguments(MetricsArgs, location="query")
+@bp.response(200, MetricsSchema)
+@bp.doc(description=NPS_DESCRIPTION)
+def nps(args):
+    """NPS with its 95% margin of error, overall and per bucket."""
+    return nps_metrics(db(), current_project(), metrics_query(args))

@@ -29,20 +29,24 @@ def _pair_query(args: dict, **extra) -> MovementQuery:
     )
 
 
-@bp.route("/metrics/movement", methods=["GET"])
-@bp.arguments(MovementArgs, location="query")
-@bp.response(200, MovementSchema)
-@bp.doc(description=MOVEMENT_DESCRIPTION)
-def read_movement(args):
-    """Movement matrix, new and lapsed people, and the paired NPS change."""
-    query = _pair_query(
+def movement_query(args: dict) -> MovementQuery:
+    """The query of `MovementArgs`; `GET /export/movement` reads the same arguments."""
+    return _pair_query(
         args,
         weight_property=args.get("weight"),
         series=args["series"],
         since=args.get("since"),
         until=args.get("until"),
     )
-    return movement(db(), current_project(), query, utcnow())
+
+
+@bp.route("/metrics/movement", methods=["GET"])
+@bp.arguments(MovementArgs, location="query")
+@bp.response(200, MovementSchema)
+@bp.doc(description=MOVEMENT_DESCRIPTION)
+def read_movement(args):
+    """Movement matrix, new and lapsed people, and the paired NPS change."""
+    return movement(db(), current_project(), movement_query(args), utcnow())
 
 
 @bp.route("/movement/people", methods=["GET"])

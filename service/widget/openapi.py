@@ -21,7 +21,15 @@ class WidgetSurveySchema(Schema):
 
 class VisitAnswerSchema(Schema):
     show = fields.Boolean(required=True)
-    reason = fields.String(allow_none=True)
+    reason = fields.String(
+        required=True,
+        metadata={
+            "description": "Why the survey is or is not shown, the first rule that decided: "
+            "no_survey, survey_inactive, no_widget_channel, answered_recently, too_new, "
+            "dismissed_recently, throttled, sampled_out, daily_cap (not shown); resumed, "
+            "forced, eligible (shown)."
+        },
+    )
     retry_after = fields.Integer(
         allow_none=True, metadata={"description": "Seconds until asking again is worthwhile."}
     )
@@ -46,6 +54,30 @@ class DismissedSchema(Schema):
 class FeedbackAnswerSchema(Schema):
     response_id = fields.Integer(required=True)
 
+
+# What the key check, the origin check and the rate limits answer before any view runs.
+ACCESS_ERRORS = {
+    "401": "No valid publishable key (`?key=fw_pk_...`).",
+    "403": "`origin_not_allowed`: the page's origin is not in the project's allowed_origins.",
+    "400": "`malformed_json`: the body is not a JSON object.",
+    "422": "A field is invalid (named in `error.details`).",
+    "429": "`rate_limited`, per IP or per key; `Retry-After` says when to try again.",
+}
+
+EXAMPLES = {
+    "/w/v1/visits": {
+        "external_id": "u-123",
+        "email": "ada@example.com",
+        "locale": "en",
+        "created_at": "2026-01-15T10:00:00Z",
+        "properties": {"plan": "pro"},
+        # HMAC-SHA256 of external_id under the project's identity_secret, in hex.
+        "user_hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    },
+    "/w/v1/responses": {"display_token": "eyJkIjo...", "score": 9},
+    "/w/v1/dismissals": {"display_token": "eyJkIjo..."},
+    "/w/v1/feedback": {"external_id": "u-123", "comment": "Export to CSV times out"},
+}
 
 OPERATIONS = [
     (
@@ -104,12 +136,25 @@ def document(api: Api, app: Flask) -> None:
                     "security": [{"publishableKey": []}],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": body}},
+                        "content": {
+                            "application/json": {"schema": body, "example": EXAMPLES[path]}
+                        },
                     },
                     "responses": {
                         str(status): {
                             "description": "OK",
                             "content": {"application/json": {"schema": answer}},
+                        },
+                        **{
+                            code: {
+                                "description": text,
+                                "content": {
+                                    "application/json": {
+                                        "schema": {"$ref": "#/components/schemas/Error"}
+                                    }
+                                },
+                            }
+                            for code, text in ACCESS_ERRORS.items()
                         },
                         "default": {"$ref": "#/components/responses/DEFAULT_ERROR"},
                     },
