@@ -1,5 +1,6 @@
 """gunicorn settings for `make run` and production; override with environment variables."""
 
+import gc
 import multiprocessing
 import os
 
@@ -16,3 +17,10 @@ accesslog = os.environ.get("ACCESS_LOG", "-")
 errorlog = "-"
 # Several instances (benchmarks, nodes) may share a machine: no control socket to collide on.
 control_socket_disable = True
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201 (gunicorn's hook signature)
+    # The app is loaded: its modules, mapped classes and prepared statements live as long as
+    # the worker. Frozen, they are no longer walked by every full garbage collection, which
+    # otherwise grows with all the code a worker has imported.
+    gc.freeze()

@@ -39,15 +39,20 @@ def init_app(app: Flask, url: str) -> None:
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
-        if session is not None:
+        # A request that only read through a borrowed connection (a widget visit, mostly)
+        # began no transaction and holds no object: closing would only reset empty state.
+        if session is not None and (
+            session.in_transaction() or session.identity_map or session.new
+        ):
             session.close()
 
 
 def db() -> Session:
     """The session of the current request or CLI command, opened on first use."""
-    if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
-    return g.db_session
+    session = g.get("db_session")
+    if session is None:
+        session = g.db_session = current_app.extensions["db_sessionmaker"]()
+    return session
 
 
 def engine() -> Engine:

@@ -1,5 +1,7 @@
 """Auth, the error envelope, body limits and the OpenAPI description."""
 
+import json
+
 
 def test_no_key_is_401(client, project):
     r = client.get("/api/v1/project")
@@ -85,3 +87,22 @@ def test_openapi_and_offline_docs(client):
     assert "cdn" not in html.lower()
     asset = client.get("/api/docs/assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and len(asset.data) > 100_000
+
+
+def test_json_answers_are_compact_in_field_order(api):
+    r = api.get("/api/v1/project")
+    body = r.get_data(as_text=True)
+    assert r.mimetype == "application/json"
+    # json.loads keeps the order it reads: the body is the compact form of itself.
+    assert body == json.dumps(json.loads(body), separators=(",", ":")) + "\n"
+    # Fields in the order the schema declares them, not sorted.
+    assert list(r.json)[:2] == ["id", "name"]
+
+
+def test_json_answers_are_indented_in_debug_mode(app, api):
+    app.debug = True
+    try:
+        body = api.get("/api/v1/project").get_data(as_text=True)
+    finally:
+        app.debug = False
+    assert body.startswith('{\n  "')

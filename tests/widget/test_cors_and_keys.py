@@ -94,6 +94,20 @@ def test_widget_needs_the_publishable_key(client, project, path, key):
     assert r.status_code == 401 and r.json["error"]["code"] == "unauthorized"
 
 
+@pytest.mark.parametrize("query", ["key={key}&v=2", "v=2&key={key}", "key=%20{key}%20"])
+def test_key_among_other_query_parameters(client, project, survey, query):
+    url = "/w/v1/visits?" + query.format(key=project.publishable_key)
+    r = client.post(url, json={"anonymous_id": "anon-visitor-1"})
+    assert r.status_code == 200, r.json
+
+
+def test_a_key_followed_by_more_text_is_not_that_key(client, project, survey):
+    r = client.post(
+        f"/w/v1/visits?key={project.publishable_key}x", json={"anonymous_id": "anon-visitor-1"}
+    )
+    assert r.status_code == 401
+
+
 def test_key_header_works_for_servers(client, project, survey):
     r = client.post(
         "/w/v1/visits",
