@@ -49,9 +49,10 @@ def init_app(app: Flask, url: str) -> None:
 
 def db() -> Session:
     """The session of the current request or CLI command, opened on first use."""
-    session = g.get("db_session")
+    context = g._get_current_object()  # one context-local lookup, not three
+    session = context.get("db_session")
     if session is None:
-        session = g.db_session = current_app.extensions["db_sessionmaker"]()
+        session = context.db_session = current_app.extensions["db_sessionmaker"]()
     return session
 
 

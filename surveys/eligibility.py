@@ -2,13 +2,16 @@
 
 Everything the rules need is passed in (the survey's settings, the person's history, `now`), so
 they are tested without an app or a database. `surveys.widget` gathers the history with SQL.
+
+The values are NamedTuples: as immutable as frozen dataclasses, and several times cheaper to
+build, which counts on the widget's hot path (a few of them per page view).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 EPOCH = datetime(1970, 1, 1)
 # A widget that was shown but neither answered nor dismissed (the person navigated away) is shown
@@ -17,8 +20,7 @@ RESUME_WINDOW = timedelta(hours=24)
 DAY = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class SurveyRules:
+class SurveyRules(NamedTuple):
     survey_id: int
     active: bool
     channels: tuple[str, ...]
@@ -29,8 +31,7 @@ class SurveyRules:
     daily_response_cap: int | None = None
 
 
-@dataclass(frozen=True)
-class History:
+class History(NamedTuple):
     """What the rules know about one person; every time is naive UTC or None."""
 
     person_key: str
@@ -42,8 +43,7 @@ class History:
     responses_today: int = 0  # widget answers to this survey since 00:00 UTC, all people
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     show: bool
     reason: str
     # When the answer may change; None when only a change of settings can change it.

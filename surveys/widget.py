@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Insert, Integer, Select, String, bindparam, insert, select
 from sqlalchemy.orm import Session
@@ -68,8 +68,7 @@ class Visitor:
     verified: bool
 
 
-@dataclass(frozen=True)
-class Visit:
+class Visit(NamedTuple):
     show: bool
     reason: str
     retry_after: int | None
@@ -82,8 +81,7 @@ class Visit:
     question: str | None = None
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     """What a visit may write on the person it speaks for, and how far it is trusted."""
 
     data: dict[str, Any]  # always with external_id

@@ -5,9 +5,8 @@ and emails, plus the day's widget answers of capped surveys."""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     DateTime,
@@ -29,8 +28,7 @@ PEOPLE, SURVEYS = Person.__table__, Survey.__table__
 ANSWERS, DISPLAYS, EMAILS = SurveyResponse.__table__, Display.__table__, Invitation.__table__
 
 
-@dataclass(frozen=True)
-class VisitorRow:
+class VisitorRow(NamedTuple):
     """The person's columns a visit compares or reads; named as on `Person`."""
 
     id: int
@@ -44,8 +42,7 @@ class VisitorRow:
     anonymous: bool
 
 
-@dataclass(frozen=True)
-class SurveyState:
+class SurveyState(NamedTuple):
     """One survey of the project as the widget sees it for one person."""
 
     rules: eligibility.SurveyRules
@@ -55,8 +52,7 @@ class SurveyState:
     open_display_id: int | None
 
 
-@dataclass(frozen=True)
-class VisitorState:
+class VisitorState(NamedTuple):
     person: VisitorRow
     surveys: list[SurveyState]  # by id
 

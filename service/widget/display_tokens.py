@@ -36,15 +36,13 @@ class DisplayTokens:
         )
         self._key = self._serializer.make_signer().derive_key()
         self._max_age = int(token_lifetime().total_seconds())
+        # itsdangerous' compact JSON, with the encoder built once.
+        self._json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     def sign(self, *, project_id: int, display_id: int, locale: str) -> str:
         # payload.timestamp.signature, each base64url, as the serializer's dumps() makes them;
         # uncompressed, which loads() takes as well: zlib cannot shrink a payload this small.
-        payload = json.dumps(
-            {"d": display_id, "p": project_id, "l": locale},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        payload = self._json({"d": display_id, "p": project_id, "l": locale})
         value = base64_encode(payload) + b"." + base64_encode(int_to_bytes(int(time.time())))
         return (value + b"." + base64_encode(hmac.digest(self._key, value, "sha1"))).decode()
 
