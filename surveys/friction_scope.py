@@ -9,8 +9,7 @@ segment, because NPS impact is measured against the overall NPS.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, case, func, or_
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, or_
 
 from surveys.models import SurveyResponse
 from surveys.scoring import Segment, score_range
@@ -49,23 +48,3 @@ def comment_conditions(project_id: int, params: RunParams) -> list[ColumnElement
 
 def respondent_conditions(project_id: int, params: RunParams) -> list[ColumnElement[bool]]:
     return [*_common(project_id, params), SurveyResponse.score.is_not(None)]
-
-
-def numeric_property(session: Session, name: str) -> ColumnElement[float]:
-    """`properties[name]` as a number, or NULL when absent or not a JSON number.
-
-    A plain cast would fail on PostgreSQL for a value like "fifty", so the JSON type is
-    checked first, in each database's own words.
-    """
-    r = SurveyResponse
-    if session.get_bind().dialect.name == "postgresql":
-        value = r.properties[name]
-        return case((func.json_typeof(value) == "number", value.as_float()))
-    # Quoted, so that dots in a name are not read as a path; make_params refuses quotes.
-    path = '$."' + name + '"'
-    return case(
-        (
-            func.json_type(r.properties, path).in_(("integer", "real")),
-            func.json_extract(r.properties, path),
-        )
-    )

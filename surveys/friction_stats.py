@@ -27,9 +27,10 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
-from surveys.friction_scope import numeric_property, respondent_conditions
+from surveys.friction_scope import respondent_conditions
 from surveys.models import SurveyResponse, ThemeAssignment
 from surveys.periods import Period, period_of, previous_period
+from surveys.property_refs import numeric_property
 from surveys.theme_runs import RunParams
 
 TREND_QUARTERS = 4
@@ -178,7 +179,7 @@ def point_stats(
     latest = (
         select(
             a.friction_point_id.label("point_id"),
-            numeric_property(session, params.revenue_property).label("value"),
+            numeric_property(session, params.revenue_property, "revenue_property").label("value"),
             func.row_number()
             .over(
                 partition_by=(a.friction_point_id, r.person_id),

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, case, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from surveys.errors import Invalid
 from surveys.models import Project, SurveyResponse
 from surveys.periods import UNITS, Period, periods_between
+from surveys.property_refs import numeric_property, parse_property_ref
 from surveys.response_filters import ResponseFilters, response_conditions
 from surveys.statistics import NpsEstimate, effective_sample_size, nps_change, nps_estimate
 
@@ -29,16 +30,6 @@ class MetricsQuery:
     group_by: str | None = None
     weight_property: str | None = None
     count_all: bool = False
-
-
-def parse_property_ref(value: str, field: str) -> str:
-    """'property:mrr' -> 'mrr'."""
-    prefix = "property:"
-    if not value.startswith(prefix) or len(value) == len(prefix):
-        raise Invalid(
-            f"{field} must look like property:<name>", {field: ["expected property:<name>"]}
-        )
-    return value[len(prefix) :]
 
 
 def _scored_conditions(project_id: int, f: ResponseFilters) -> list[ColumnElement[bool]]:
@@ -238,7 +229,7 @@ def nps_metrics(session: Session, project: Project, q: MetricsQuery) -> dict[str
     weight = None
     if q.weight_property is not None:
         name = parse_property_ref(q.weight_property, "weight")
-        weight = cast(SurveyResponse.properties[name].as_float(), Float)
+        weight = numeric_property(session, name, "weight")
     weighted = weight is not None
     conds = _scored_conditions(project.id, q.filters)
 

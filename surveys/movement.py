@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Subquery, and_, case, cast, func, null, select
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, null, select
 from sqlalchemy.orm import Session
 
 from surveys import period_answers
 from surveys.catalog import get_survey
 from surveys.clock import to_naive_utc
 from surveys.errors import Invalid
-from surveys.metrics import parse_property_ref
 from surveys.models import PeriodAnswer, Project, SurveyResponse
 from surveys.movement_report import Cell, pair_report
 from surveys.periods import (
@@ -33,6 +32,7 @@ from surveys.periods import (
     periods_between,
     previous_period,
 )
+from surveys.property_refs import numeric_property, parse_property_ref
 from surveys.scoring import PASSIVE_MIN, PROMOTER_MIN
 
 MOVEMENT_UNITS = ("quarter", "month")
@@ -58,23 +58,6 @@ def rank_of(score: ColumnElement[int | None]) -> ColumnElement[int | None]:
     return case(
         (score >= PROMOTER_MIN, 2), (score >= PASSIVE_MIN, 1), (score.is_not(None), 0), else_=null()
     )
-
-
-def numeric_property(session: Session, ref: str) -> ColumnElement[float]:
-    """A numeric property of the answer's snapshot as a float; null when absent or not a number.
-
-    The type test keeps a text value (e.g. weight=property:plan) from failing the cast on
-    PostgreSQL; SQLite would silently make it 0.
-    """
-    name = parse_property_ref(ref, "weight")
-    if '"' in name or "\\" in name:
-        raise Invalid("weight property names cannot hold quotes", {"weight": ["bad name"]})
-    props = SurveyResponse.properties
-    if session.get_bind().dialect.name == "postgresql":
-        is_number = func.json_typeof(props[name]) == "number"
-    else:
-        is_number = func.json_type(props, f'$."{name}"').in_(("integer", "real"))
-    return case((is_number, cast(props[name].as_float(), Float)), else_=null())
 
 
 def bucket_of(periods: list[Period]) -> ColumnElement[Any]:
@@ -283,7 +266,11 @@ def _pair(
 def movement(session: Session, project: Project, q: MovementQuery, now: datetime) -> dict[str, Any]:
     """The movement between two periods, or (`series`) between every consecutive pair."""
     get_survey(session, project.id, q.survey_id)
-    weight = numeric_property(session, q.weight_property) if q.weight_property else None
+    weight = (
+        numeric_property(session, parse_property_ref(q.weight_property, "weight"), "weight")
+        if q.weight_property
+        else None
+    )
     head: dict[str, Any] = {
         "survey_id": q.survey_id,
         "period": q.unit,

@@ -18,7 +18,8 @@ p' = (promoters + 3/4) / n', d' = (detractors + 3/4) / n',
 margin = 1.96 · sqrt((p' + d' − (p' − d')²) / n') · 100, and `ci_low`/`ci_high` =
 100·(p' − d') ± margin, clipped to [−100, 100]. `low_sample` is true under 30 responses.
 With `weight=property:<name>` the segment shares are weight sums and n is Kish's effective
-sample size (Σw)²/Σw². For period buckets, `change` is the difference from the previous
+sample size (Σw)²/Σw²; answers whose property is absent or not a JSON number are left out.
+For period buckets, `change` is the difference from the previous
 bucket with its 95% interval (variances of the two adjusted estimates added);
 `significant` when the interval excludes 0."""
 

@@ -113,6 +113,21 @@ def test_weighted_nps(api, survey):
     assert o["responses"] == 3
 
 
+def test_weight_by_a_text_property_weighs_nothing(api, survey):
+    # The same answer on SQLite and PostgreSQL: a value that is not a JSON number is no weight
+    # (a plain cast would make "high" 0 on SQLite and fail on PostgreSQL).
+    answer(api, survey["id"], "a", 10, "2026-02-01T00:00:00Z", properties={"mrr": 100})
+    answer(api, survey["id"], "b", 2, "2026-02-01T00:00:00Z", properties={"mrr": "high"})
+    answer(api, survey["id"], "c", 7, "2026-02-01T00:00:00Z", properties={"mrr": "50"})
+    r = api.get("/api/v1/metrics/nps?weight=property:mrr")
+    assert r.status_code == 200, r.json
+    o = r.json["overall"]
+    assert o["nps"] == 100.0 and o["responses"] == 1
+    assert o["weighted"]["total"] == 100.0
+    quoted = api.get('/api/v1/metrics/nps?weight=property:m"rr')
+    assert quoted.status_code == 422 and "weight" in quoted.json["error"]["details"]
+
+
 def test_bad_metric_queries(api, survey):
     assert api.get("/api/v1/metrics/nps?group_by=planet").status_code == 422
     assert api.get("/api/v1/metrics/nps?weight=mrr").status_code == 422
