@@ -76,7 +76,7 @@ def scores(y: list[str], labels: np.ndarray) -> dict[str, float]:
 def _quality_child(path: str, kwargs: dict, queue: mp.Queue) -> None:
     texts, y = read_set(Path(path))
     start, cpu = time.perf_counter(), cpu_seconds()
-    model = ThemeModel(random_state=0, **kwargs).fit(texts)
+    model = ThemeModel(**kwargs).fit(texts)
     seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     row = scores(y, model.labels_)
     row.update(
@@ -181,8 +181,13 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--k-penalty", type=float, default=None)
     parser.add_argument("--sets", nargs="*", default=list(SETS), help="which labelled sets")
+    parser.add_argument(
+        "--random-state", type=int, default=0, help="ThemeModel seed for the labelled sets"
+    )
     args = parser.parse_args()
-    kwargs = {} if args.k_penalty is None else {"k_penalty": args.k_penalty}
+    kwargs: dict = {"random_state": args.random_state}
+    if args.k_penalty is not None:
+        kwargs["k_penalty"] = args.k_penalty
 
     if not args.skip_quality:
         print("NMI/ARI/hom/com count unassigned texts (-1) as one extra group.")

@@ -95,7 +95,7 @@ class SpacedCharTfidf(TransformerMixin, BaseEstimator):
 
 
 class WordTfidf(TfidfVectorizer):
-    """TF-IDF over :class:`MultilingualAnalyzer` features (words, prefixes, bigrams, CJK)."""
+    """TF-IDF over :class:`MultilingualAnalyzer` features (stems, prefixes, bigrams, CJK)."""
 
     def __init__(
         self,
@@ -103,20 +103,32 @@ class WordTfidf(TfidfVectorizer):
         segmenter: str = "char",
         min_df: int = 2,
         max_features: int | None = 300_000,
+        stemmer: str | None = "snowball",
+        drop_stop_words: bool = True,
     ) -> None:
         self.stem_length = stem_length
         self.segmenter = segmenter
+        self.stemmer = stemmer
+        self.drop_stop_words = drop_stop_words
         super().__init__(
-            analyzer=MultilingualAnalyzer(stem_length=stem_length, segmenter=segmenter),
+            analyzer=self._analyzer(),
             min_df=min_df,
             max_features=max_features,
             sublinear_tf=True,
             dtype=np.float32,
         )
 
+    def _analyzer(self) -> MultilingualAnalyzer:
+        return MultilingualAnalyzer(
+            self.stem_length,
+            self.segmenter,
+            stemmer=self.stemmer,
+            drop_stop_words=self.drop_stop_words,
+        )
+
     def fit_transform(self, raw_documents: Sequence[str], y: object = None) -> sp.csr_matrix:
         # Rebuilt here so that set_params(stem_length=...) takes effect, as sklearn expects.
-        self.analyzer = MultilingualAnalyzer(self.stem_length, self.segmenter)
+        self.analyzer = self._analyzer()
         M = super().fit_transform(raw_documents, y)
         self.stop_words_ = None  # see SpacedCharTfidf.fit_transform
         return M
@@ -169,6 +181,8 @@ def build_embedder(
     *,
     stem_length: int,
     segmenter: str,
+    stemmer: str | None,
+    drop_stop_words: bool,
     char_ngram_range: tuple[int, int],
     char_weight: float,
     min_df: int,
@@ -190,7 +204,17 @@ def build_embedder(
                 "tfidf",
                 FeatureUnion(
                     [
-                        ("words", WordTfidf(stem_length, segmenter, min_df, max_features)),
+                        (
+                            "words",
+                            WordTfidf(
+                                stem_length,
+                                segmenter,
+                                min_df,
+                                max_features,
+                                stemmer,
+                                drop_stop_words,
+                            ),
+                        ),
                         (
                             "chars",
                             SpacedCharTfidf(char_ngram_range, min_df, max_features, char_weight),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
@@ -20,6 +20,7 @@ from ml.themes import (
     representative_quotes,
     top_terms,
 )
+from ml.tokenise import MultilingualAnalyzer
 
 Progress = Callable[[float, str], None]
 
@@ -31,7 +32,7 @@ def _no_progress(fraction: float, stage: str) -> None:
 class ThemeModel(ClusterMixin, BaseEstimator):
     """Cluster short multilingual feedback into themes; the number of themes is found.
 
-    Steps: normalise -> TF-IDF (words, prefixes, bigrams, CJK character n-grams, plus
+    Steps: normalise -> TF-IDF (word stems, prefixes, bigrams, CJK character n-grams, plus
     character n-grams for spaced scripts) -> truncated SVD -> L2 -> spherical k-means on
     neighbour-smoothed vectors (``n_neighbors``), k chosen by a size-penalised silhouette
     unless ``n_themes`` is given -> each text to its nearest centre -> texts whose cosine
@@ -47,6 +48,8 @@ class ThemeModel(ClusterMixin, BaseEstimator):
         n_components: int = 150,
         stem_length: int = 5,
         segmenter: str = "char",
+        stemmer: str | None = "snowball",
+        drop_stop_words: bool = True,
         char_ngram_range: tuple[int, int] = (2, 4),
         char_weight: float = 0.8,
         min_df: int = 2,
@@ -69,6 +72,8 @@ class ThemeModel(ClusterMixin, BaseEstimator):
         self.n_components = n_components
         self.stem_length = stem_length
         self.segmenter = segmenter
+        self.stemmer = stemmer
+        self.drop_stop_words = drop_stop_words
         self.char_ngram_range = char_ngram_range
         self.char_weight = char_weight
         self.min_df = min_df
@@ -101,6 +106,8 @@ class ThemeModel(ClusterMixin, BaseEstimator):
         self.embedder_: Pipeline | None = build_embedder(
             stem_length=self.stem_length,
             segmenter=self.segmenter,
+            stemmer=self.stemmer,
+            drop_stop_words=self.drop_stop_words,
             char_ngram_range=self.char_ngram_range,
             char_weight=self.char_weight,
             min_df=min_df,
@@ -186,10 +193,21 @@ class ThemeModel(ClusterMixin, BaseEstimator):
             rng = check_random_state(self.random_state)
             rows = np.sort(rng.choice(len(texts), self.max_fit_samples, replace=False))
         normalised = self.embedder_.named_steps["normalise"].transform([texts[i] for i in rows])
-        X_binary = sp.csr_matrix(words.transform(normalised), copy=True)
-        X_binary.data[:] = 1.0
-        scores = class_tfidf(X_binary, labels[rows], k)
-        vocabulary = words.get_feature_names_out()
+        # Labels are told in the texts' own words: the clustering features are stems
+        # ("deliveri"), so the labelling vocabulary is built from the words themselves.
+        surface = CountVectorizer(
+            analyzer=MultilingualAnalyzer(
+                stem_length=0, segmenter=self.segmenter, stemmer=None, drop_stop_words=False
+            ),
+            min_df=words.min_df,
+            binary=True,
+            dtype=np.float32,
+        )
+        try:
+            scores = class_tfidf(surface.fit_transform(normalised), labels[rows], k)
+            vocabulary = surface.get_feature_names_out()
+        except ValueError:  # no word occurs often enough in the sample: themes without terms
+            scores, vocabulary = np.zeros((k, 0)), np.array([], dtype=object)
         labelable = np.fromiter((is_label_term(t) for t in vocabulary), bool, len(vocabulary))
         keys = [" ".join(t.lower().split()) for t in texts]
         themes = []

@@ -11,7 +11,7 @@ from ml.model import ThemeModel
 
 # Bump when features, analyzer or fitted attributes change: an old file would then load but
 # assign texts to themes with mismatched vectors, which is worse than a clear error.
-MODEL_VERSION = "flywheel-themes-2"
+MODEL_VERSION = "flywheel-themes-3"
 
 
 class ModelVersionError(ValueError):

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ml.normalise import EMAIL_TOKEN, MENTION_TOKEN, NUMBER_TOKEN, URL_TOKEN
+from ml.stopwords import LABEL_STOP_WORDS
 
 
 @dataclass(frozen=True)
@@ -26,35 +26,8 @@ class Theme:
 
 # Function words make poor labels even when a theme uses them unusually often. The lists are
 # short on purpose: c-TF-IDF already pushes most common words down.
-_RUSSIAN_STOP_WORDS = (
-    "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее "
-    "мне было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть "
-    "был него до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где есть "
-    "надо ней для мы тебя их чем была сам чтоб без будто чего раз тоже себе под будет ж тогда "
-    "кто этот того потому этого какой совсем ним здесь этом один почти мой тем чтобы нее были "
-    "куда зачем всех никогда можно при наконец два об другой хоть после над больше тот через "
-    "эти нас про всего них какая много разве три эту моя впрочем хорошо свою этой перед иногда "
-    "лучше чуть том нельзя такой им более всегда конечно всю между это просим прошу очень"
-)
-_RUSSIAN_STOP = set(_RUSSIAN_STOP_WORDS.split())
-_CHINESE_STOP = set("的了是我不也很都就在有还这和没个一你他她它们吗吧呢啊么给说要会到把被让那")
 _PLACEHOLDERS = {URL_TOKEN, EMAIL_TOKEN, MENTION_TOKEN, NUMBER_TOKEN}
-# sklearn's English list lacks some auxiliaries and contraction stumps ("don't" -> "don").
-_ENGLISH_EXTRA = {
-    "does",
-    "did",
-    "doing",
-    "don",
-    "didn",
-    "doesn",
-    "isn",
-    "wasn",
-    "won",
-    "ve",
-    "ll",
-    "im",
-}
-_STOP = set(ENGLISH_STOP_WORDS) | _ENGLISH_EXTRA | _RUSSIAN_STOP | _CHINESE_STOP | _PLACEHOLDERS
+_STOP = LABEL_STOP_WORDS | _PLACEHOLDERS
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 

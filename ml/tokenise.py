@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import Stemmer
+
+from ml.stopwords import STOP_WORDS
+
 # Scripts written without spaces between words: CJK ideographs, Japanese kana, Thai, Lao,
 # Khmer, Myanmar. Their runs are cut into single characters (or segmented by jieba).
 _NO_SPACE = (
@@ -15,21 +19,43 @@ _TOKEN = re.compile(rf"([{_NO_SPACE}]+)|([^\W\d_{_NO_SPACE}][^\W_{_NO_SPACE}]*)|
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{3,}")
 
 
+# Snowball stemmer per script of a word's first letter; words of other scripts are kept as
+# they are. Latin text in another language gets the English stemmer, which then only strips
+# a few endings such as "-s" and "-ed".
+_STEM_LANGUAGES = ((re.compile(r"[\u0400-\u04ff]"), "russian"), (re.compile(r"[a-z]"), "english"))
+
+
 class MultilingualAnalyzer:
-    """Callable analyzer for ``TfidfVectorizer``: words, word prefixes, bigrams, CJK n-grams.
+    """Callable analyzer for ``TfidfVectorizer``: stems, word prefixes, bigrams, CJK n-grams.
 
     Units are words for spaced scripts and single characters (``segmenter="char"``) or jieba
-    words (``segmenter="jieba"``) for unspaced runs. Features are units, adjacent-unit bigrams
-    (which for Chinese characters are the character bigrams) and word prefixes.
+    words (``segmenter="jieba"``) for unspaced runs. With ``stemmer="snowball"`` a Cyrillic
+    word becomes its Russian Snowball stem and a Latin one its English stem ("доставки",
+    "доставкой" -> "доставк"; "charged", "charging" -> "charg"); ``stemmer=None`` keeps the
+    words (as theme labels need). Features are the units, adjacent-unit bigrams (which for
+    Chinese characters are the character bigrams) and word prefixes; with
+    ``drop_stop_words`` English and Russian function words are left out of the unigrams and
+    prefixes (not of the bigrams).
     A class rather than a closure so that fitted models pickle with joblib.
     """
 
     def __init__(
-        self, stem_length: int = 5, segmenter: str = "char", cjk_trigrams: bool = True
+        self,
+        stem_length: int = 5,
+        segmenter: str = "char",
+        cjk_trigrams: bool = True,
+        stemmer: str | None = "snowball",
+        drop_stop_words: bool = True,
     ) -> None:
         self.stem_length = stem_length
         self.segmenter = segmenter
         self.cjk_trigrams = cjk_trigrams
+        self.stemmer = stemmer
+        self.drop_stop_words = drop_stop_words
+
+    def __getstate__(self) -> dict:
+        # PyStemmer's stemmers do not pickle, and the per-word cache need not be saved.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def _segment(self, run: str) -> list[str]:
         if self.segmenter == "jieba":
@@ -56,15 +82,41 @@ class MultilingualAnalyzer:
                 out.append("")
         return out
 
+    def stem(self, word: str) -> str:
+        """``word``'s Snowball stem for its script, or ``word`` itself (cached per word)."""
+        cache = self.__dict__.setdefault("_stems", {})
+        stem = cache.get(word)
+        if stem is None:
+            stem = word
+            if self.stemmer == "snowball" and word.isalpha():
+                for script, language in _STEM_LANGUAGES:
+                    if script.match(word):
+                        stem = self._stemmer(language).stemWord(word)
+                        break
+            cache[word] = stem
+        return stem
+
+    def _stemmer(self, language: str) -> Stemmer.Stemmer:
+        stemmers = self.__dict__.setdefault("_stemmers", {})
+        if language not in stemmers:
+            stemmers[language] = Stemmer.Stemmer(language)
+        return stemmers[language]
+
     def __call__(self, text: str) -> list[str]:
         units = self.tokens(text)
-        features = [u for u in units if u]
+        stop = STOP_WORDS if self.drop_stop_words else frozenset()
+        words = [u for u in units if u and u not in stop]
+        terms = [self.stem(u) if u else u for u in units]
+        features = [self.stem(w) for w in words]
         # A fixed-length prefix is a language-agnostic stand-in for a stemmer: it maps
         # "доставка", "доставки", "доставкой" (and "delivered", "delivery") onto one feature.
-        stem = self.stem_length
-        if stem:
-            features.extend("~" + w[:stem] for w in features if len(w) > stem and w.isalpha())
-        features.extend(a + " " + b for a, b in zip(units, units[1:], strict=False) if a and b)
+        # Next to Snowball stems it still adds Russian 0.548 -> 0.566 NMI (true k): it also
+        # joins related words of different stems ("уборка", "убрать").
+        length = self.stem_length
+        if length:
+            features.extend("~" + w[:length] for w in words if len(w) > length and w.isalpha())
+        # Bigrams keep function words: "how long", "not received" tell intents apart.
+        features.extend(a + " " + b for a, b in zip(terms, terms[1:], strict=False) if a and b)
         if self.cjk_trigrams and self.segmenter == "char":
             # Measured on Chinese reviews: character trigrams lift NMI by about 0.05 over
             # character 1-2 grams, because many Chinese words are two or three characters long.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import pickle
 from pathlib import Path
 
 from ml.features import SpacedCharTfidf
@@ -33,12 +34,39 @@ def test_russian_inflections_share_a_prefix_feature() -> None:
     assert prefixes[0] == prefixes[1] == prefixes[2] == {"~доста"}
 
 
+def test_inflections_share_a_snowball_stem_per_script() -> None:
+    analyzer = MultilingualAnalyzer(stem_length=0)
+    assert analyzer("доставки") == analyzer("доставкой") == ["доставк"]
+    assert analyzer("charged") == analyzer("charging") == analyzer("charges") == ["charg"]
+    assert analyzer("cards") == analyzer("card") == ["card"]
+    # Bigrams are of stems too; Chinese characters are not stemmed.
+    assert "card charg" in analyzer("cards charged")
+    assert {"快", "快 递"} <= set(analyzer("快递"))
+    # Without a stemmer (as for theme labels) the words stay as written.
+    assert "charged" in MultilingualAnalyzer(stemmer=None)("charged twice")
+
+
+def test_function_words_are_left_out_of_unigrams_but_not_bigrams() -> None:
+    features = MultilingualAnalyzer(stem_length=0)("how do i activate my card")
+    assert "how" not in features and "my" not in features
+    assert {"activ", "card", "how do", "my card"} <= set(features)
+    assert "не" not in MultilingualAnalyzer()("не вывозят мусор")
+    assert "my" in MultilingualAnalyzer(drop_stop_words=False)("my card")
+
+
+def test_analyzer_pickles_after_use() -> None:
+    analyzer = MultilingualAnalyzer()
+    before = analyzer("charged twice")
+    copy = pickle.loads(pickle.dumps(analyzer))  # the stemmers themselves do not pickle
+    assert copy("charged twice") == before
+
+
 def test_bigrams_do_not_cross_punctuation() -> None:
     assert "slow refund" not in MultilingualAnalyzer()("slow. refund")
 
 
 def test_ml_imports_nothing_of_ours_or_flask() -> None:
-    allowed = {"numpy", "scipy", "sklearn", "joblib", "jieba", "ml", "__future__"}
+    allowed = {"numpy", "scipy", "sklearn", "joblib", "jieba", "Stemmer", "ml", "__future__"}
     stdlib = {"re", "unicodedata", "collections", "dataclasses", "pathlib", "typing", "io"}
     for path in Path(__file__).resolve().parents[2].joinpath("ml").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -155,6 +155,31 @@ def test_russian_inflections_land_in_one_theme() -> None:
     assert _same_partition(model.labels_, np.repeat([0, 1], 6))
 
 
+def test_english_word_forms_land_in_one_theme() -> None:
+    # No two texts of a theme share the same form of its key word (stems, prefixes and
+    # character n-grams all join them; test_text_processing pins the stems themselves).
+    charge = [
+        "I was charged twice for one purchase",
+        "Double charging on my card again",
+        "Why are there two charges for this?",
+        "The shop charges me twice",
+        "Got charged a second time",
+        "Charging me twice is not ok",
+    ]
+    transfer = [
+        "My transfer has not arrived",
+        "Transferred money is missing",
+        "Transfers to my friend keep failing",
+        "I transferred cash yesterday, still nothing",
+        "Where did my transfer go?",
+        "Transferring funds fails every time",
+    ]
+    model = ThemeModel(random_state=0).fit(charge + transfer)
+    assert _same_partition(model.labels_, np.repeat([0, 1], 6))
+    # Labels are written in the texts' words, not stems ("charg", "transfer").
+    assert "charg " not in model.themes_[model.labels_[0]].label + " "
+
+
 def test_mixed_languages_in_one_corpus() -> None:
     russian = [f"Доставка очень медленная {w}" for w in ("опять", "снова", "как всегда", "увы")]
     chinese = [f"快递太慢了{w}" for w in ("真的", "唉", "无语", "差评")]
