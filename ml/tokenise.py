@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import Stemmer
-
+from ml.snowball import english_stem, russian_stem
 from ml.stopwords import STOP_WORDS
 
 # Scripts written without spaces between words: CJK ideographs, Japanese kana, Thai, Lao,
@@ -22,7 +21,7 @@ _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{3
 # Snowball stemmer per script of a word's first letter; words of other scripts are kept as
 # they are. Latin text in another language gets the English stemmer, which then only strips
 # a few endings such as "-s" and "-ed".
-_STEM_LANGUAGES = ((re.compile(r"[\u0400-\u04ff]"), "russian"), (re.compile(r"[a-z]"), "english"))
+_STEMMERS = ((re.compile(r"[\u0400-\u04ff]"), russian_stem), (re.compile(r"[a-z]"), english_stem))
 
 
 class MultilingualAnalyzer:
@@ -36,7 +35,8 @@ class MultilingualAnalyzer:
     Chinese characters are the character bigrams) and word prefixes; with
     ``drop_stop_words`` English and Russian function words are left out of the unigrams and
     prefixes (not of the bigrams).
-    A class rather than a closure so that fitted models pickle with joblib.
+    A class rather than a closure so that fitted models pickle with joblib; the per-word stem
+    cache is left out of the pickle.
     """
 
     def __init__(
@@ -54,7 +54,7 @@ class MultilingualAnalyzer:
         self.drop_stop_words = drop_stop_words
 
     def __getstate__(self) -> dict:
-        # PyStemmer's stemmers do not pickle, and the per-word cache need not be saved.
+        # The per-word stem cache is rebuilt on use; saving it would only bloat the model file.
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def _segment(self, run: str) -> list[str]:
@@ -89,18 +89,12 @@ class MultilingualAnalyzer:
         if stem is None:
             stem = word
             if self.stemmer == "snowball" and word.isalpha():
-                for script, language in _STEM_LANGUAGES:
+                for script, stemmer in _STEMMERS:
                     if script.match(word):
-                        stem = self._stemmer(language).stemWord(word)
+                        stem = stemmer(word)
                         break
             cache[word] = stem
         return stem
-
-    def _stemmer(self, language: str) -> Stemmer.Stemmer:
-        stemmers = self.__dict__.setdefault("_stemmers", {})
-        if language not in stemmers:
-            stemmers[language] = Stemmer.Stemmer(language)
-        return stemmers[language]
 
     def __call__(self, text: str) -> list[str]:
         units = self.tokens(text)
