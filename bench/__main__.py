@@ -16,6 +16,7 @@ DATA = ROOT.parent / "shared" / "data"
 # (name, module, arguments): ordered cheap to expensive.
 BENCHMARKS = [
     ("http", "bench.bench_http", []),
+    ("instructions", "bench.bench_instructions", []),
     ("metrics", "bench.bench_metrics", []),
     ("movement", "bench.bench_movement", []),
     ("schedule", "bench.bench_schedule", []),
