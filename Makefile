@@ -27,7 +27,7 @@ migrate: setup
 run: migrate
 	$(FLASK) projects ensure-first
 	@echo "Serving on $${BIND:-127.0.0.1:8000} with the survey worker beside it (Ctrl-C stops both)."
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(FLASK) surveys worker & \
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
