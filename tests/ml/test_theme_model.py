@@ -52,6 +52,14 @@ def _same_partition(labels: np.ndarray, truth: np.ndarray, max_misses: int = 0) 
     return len(set(majority.values())) == len(majority)
 
 
+def _fit_two_themes(first: list[str], second: list[str]) -> ThemeModel:
+    """A model fitted on two groups of texts, checked to have told them apart."""
+    model = ThemeModel(random_state=0).fit(first + second)
+    truth = np.repeat([0, 1], [len(first), len(second)])
+    assert _same_partition(model.labels_, truth)
+    return model
+
+
 def test_fit_finds_the_three_themes_and_labels_them() -> None:
     model = ThemeModel(random_state=0).fit(CORPUS)
     assert len(model.themes_) == 3
@@ -127,8 +135,7 @@ def test_chinese_without_spaces_clusters_by_topic() -> None:
         "产品质量太差了",
         "质量差，坏了没人管",
     ]
-    model = ThemeModel(random_state=0).fit(delivery + quality)
-    assert _same_partition(model.labels_, np.repeat([0, 1], 6))
+    model = _fit_two_themes(delivery, quality)
     label = model.themes_[model.labels_[0]].label
     assert "快递" in label or "慢" in label
     assert " " not in label.replace(" / ", "")  # Chinese words are shown without spaces
@@ -151,8 +158,7 @@ def test_russian_inflections_land_in_one_theme() -> None:
         "Оплатой через сайт недоволен",
         "Проблема с оплатой картой",
     ]
-    model = ThemeModel(random_state=0).fit(delivery + payment)
-    assert _same_partition(model.labels_, np.repeat([0, 1], 6))
+    _fit_two_themes(delivery, payment)
 
 
 def test_english_word_forms_land_in_one_theme() -> None:
@@ -174,8 +180,7 @@ def test_english_word_forms_land_in_one_theme() -> None:
         "Where did my transfer go?",
         "Transferring funds fails every time",
     ]
-    model = ThemeModel(random_state=0).fit(charge + transfer)
-    assert _same_partition(model.labels_, np.repeat([0, 1], 6))
+    model = _fit_two_themes(charge, transfer)
     # Labels are written in the texts' words, not stems ("charg", "transfer").
     assert "charg " not in model.themes_[model.labels_[0]].label + " "
 
