@@ -137,6 +137,17 @@ def _expected(session, project: Project) -> tuple[set[tuple], Counter[str], int]
     return created, reasons, pending
 
 
+def _scheduled(session, *where) -> set[tuple]:
+    """(survey, person, window, due at) of the invitations matching `where`."""
+    columns = (
+        Invitation.survey_id,
+        Invitation.person_id,
+        Invitation.window_key,
+        Invitation.due_at,
+    )
+    return set(session.execute(select(*columns).where(*where)))
+
+
 def _expected_reminders(session, project: Project, created: set[tuple]) -> set[tuple]:
     """Reminders by the rules, worked out in Python from every row: one per sent, unanswered
     invitation that is the person's latest, unless they answered since it went out."""
@@ -196,15 +207,8 @@ def test_sql_prefilter_matches_the_full_rules(app):
         result = outbox.schedule_due(session, NOW)
         session.commit()
 
-        rows = session.execute(
-            select(
-                Invitation.survey_id,
-                Invitation.person_id,
-                Invitation.window_key,
-                Invitation.due_at,
-            ).where(Invitation.kind == "invite", Invitation.id.not_in(before))
-        )
-        assert set(rows) == created
+        rows = _scheduled(session, Invitation.kind == "invite", Invitation.id.not_in(before))
+        assert rows == created
         assert result.created == len(created) > 50
         assert (result.reasons, result.pending) == (reasons, pending)
         # Every reason shows up, so each SQL branch was taken.
@@ -219,15 +223,7 @@ def test_sql_prefilter_matches_the_full_rules(app):
         assert pending > 0
 
         # Reminders: one INSERT ... SELECT with the send time per zone, as the rule says.
-        rows = session.execute(
-            select(
-                Invitation.survey_id,
-                Invitation.person_id,
-                Invitation.window_key,
-                Invitation.due_at,
-            ).where(Invitation.kind == "reminder")
-        )
-        assert set(rows) == reminders
+        assert _scheduled(session, Invitation.kind == "reminder") == reminders
         assert result.reminders == len(reminders) > 10
 
         # The per-person view (full rules) agrees: invited now means a pending invitation.

@@ -6,6 +6,9 @@ import ast
 import pickle
 from pathlib import Path
 
+import pytest
+
+from ml import ThemeModel
 from ml.features import SpacedCharTfidf
 from ml.normalise import normalise_text
 from ml.tokenise import MultilingualAnalyzer
@@ -87,3 +90,9 @@ def test_char_block_ignores_placeholders() -> None:
     assert not any("xn" in gram for gram in block.vectorizer_.get_feature_names_out())
     assert X[0].nnz == 0 and X[1].nnz == 0
     assert X[2].nnz > 0
+
+
+@pytest.mark.parametrize(("name", "value"), [("stemmer", "porter"), ("segmenter", "words")])
+def test_an_unknown_stemmer_or_segmenter_is_refused(name, value):
+    with pytest.raises(ValueError, match=name):
+        ThemeModel(**{name: value}).fit(["late delivery", "wrong size", "refund please"])
