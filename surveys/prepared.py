@@ -8,13 +8,15 @@ processors, so rows hold what `session.execute()` would give.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Select
+from sqlalchemy import Dialect, Engine, Pool, Select
 from sqlalchemy.orm import Session
 
 Processor = Callable[[Any], Any] | None
@@ -55,6 +57,71 @@ def _result_processors(
     return tuple((index, p) for index, p in enumerate(processors) if p is not None)
 
 
+class ReadConnections(threading.local):
+    """One DBAPI connection per thread, kept for the reads that run outside any transaction.
+
+    Borrowing from the pool costs a widget visit more than its query: the checkout, the
+    reset (a rollback) on return and, on PostgreSQL, the pre-ping. A connection kept by its
+    thread pays none of them. It never holds a transaction between reads: SQLite's driver
+    begins none for a SELECT, and the others run in autocommit. It is taken from the engine's
+    pool (so it gets the engine's connect-time settings) and detached from it; it closes when
+    the pool is disposed and collected, or after any error, the next read connecting anew.
+    """
+
+    connection: Any = None
+
+    @staticmethod
+    def _connect(engine: Engine) -> Any:
+        fairy = engine.raw_connection()
+        fairy.detach()
+        connection = fairy.dbapi_connection
+        if engine.dialect.name != "sqlite":
+            connection.rollback()  # whatever a pre-ping began
+            connection.autocommit = True
+        return connection
+
+    def run(self, engine: Engine, read: Callable[[Any], list[Any]]) -> list[Any]:
+        reused = self.connection is not None
+        if not reused:
+            self.connection = self._connect(engine)
+        try:
+            return read(self.connection)
+        except Exception:
+            self.discard()
+            if not reused:
+                raise
+        # A kept connection may have gone stale (a server restart, say): one retry on a new
+        # one, which a read may always make.
+        self.connection = self._connect(engine)
+        try:
+            return read(self.connection)
+        except Exception:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+
+# Per pool, so that `engine.dispose()` (a new pool) also leaves its threads' connections behind
+# to be collected with the old pool. The values must not refer to their pool, or it would never
+# be collected.
+_READ_CONNECTIONS: weakref.WeakKeyDictionary[Pool, ReadConnections] = weakref.WeakKeyDictionary()
+_READ_LOCK = threading.Lock()
+
+
+def read_connections(engine: Engine) -> ReadConnections:
+    pool = engine.pool
+    found = _READ_CONNECTIONS.get(pool)
+    if found is None:
+        with _READ_LOCK:
+            found = _READ_CONNECTIONS.setdefault(pool, ReadConnections())
+    return found
+
+
 class PreparedSelect:
     """One SELECT, compiled on first use for each dialect it meets."""
 
@@ -88,18 +155,17 @@ class PreparedSelect:
         """All rows, as named tuples in the order of the statement's columns.
 
         Inside the session's transaction when it has one (so the rows see its writes); else on
-        a connection borrowed from the pool just for this read, which spares beginning and
-        committing a session transaction on a request that may write nothing.
+        this thread's read connection (see `ReadConnections`), which spares beginning and
+        committing a session transaction, and the pool's checkout and reset, on a request that
+        may write nothing.
         """
         if session.in_transaction():
             connection = session.connection()
             return self._run(connection.dialect, connection.connection, params)
         engine = session.get_bind()
-        borrowed = engine.raw_connection()
-        try:
-            return self._run(engine.dialect, borrowed, params)
-        finally:
-            borrowed.close()  # back to the pool, which ends the read's transaction
+        return read_connections(engine).run(
+            engine, lambda dbapi: self._run(engine.dialect, dbapi, params)
+        )
 
     def _run(self, dialect: Dialect, dbapi_connection: Any, params: dict[str, Any]) -> list[Any]:
         compiled = self._compiled_for(dialect)

@@ -1,14 +1,18 @@
 """The visitor's state comes from one prepared statement run straight on the DBAPI connection:
 its rows must be what SQLAlchemy's own execution gives, on SQLite and PostgreSQL, outside a
-transaction and inside one (where it sees the transaction's writes)."""
+transaction and inside one (where it sees the transaction's writes). Outside one, each thread
+keeps its own connection, which never holds a transaction between reads."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import threading
+
+from sqlalchemy import select, update
 
 from service.db import db
 from surveys.clock import utcnow
 from surveys.models import Person
+from surveys.prepared import read_connections
 from surveys.widget_history import _statement, visitor_state
 
 
@@ -41,3 +45,66 @@ def test_state_sees_the_transactions_own_writes(app, widget, survey):
         assert visitor_state(session, person.project_id, "u-1", now=utcnow()).person.locale == "ru"
         session.rollback()
         assert visitor_state(session, person.project_id, "u-1", now=utcnow()).person.locale is None
+
+
+def _in_transaction(connection, dialect: str) -> bool:
+    if dialect == "sqlite":
+        return connection.in_transaction
+    return connection.info.transaction_status != 0  # psycopg's IDLE
+
+
+def test_reads_outside_a_transaction_keep_one_connection_per_thread(app, widget, survey):
+    widget.customer("u-1")
+    with app.app_context():
+        engine = db().get_bind()
+        project_id = db().scalar(select(Person.project_id))
+        db().rollback()
+
+        def locale() -> str | None:
+            return visitor_state(db(), project_id, "u-1", now=utcnow()).person.locale
+
+        assert locale() is None
+        kept = read_connections(engine).connection
+        assert kept is not None and not _in_transaction(kept, engine.dialect.name)
+        # Another session commits: the next read sees it (no snapshot is held between reads).
+        with app.extensions["db_sessionmaker"]() as other, other.begin():
+            other.execute(update(Person).where(Person.external_id == "u-1").values(locale="ru"))
+        assert locale() == "ru"
+        assert read_connections(engine).connection is kept
+        assert not _in_transaction(kept, engine.dialect.name)
+
+        # Another thread reads on a connection of its own.
+        seen = {}
+
+        def other_thread() -> None:
+            with app.app_context():
+                seen["locale"] = locale()
+                seen["connection"] = read_connections(engine).connection
+
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+        assert seen["locale"] == "ru"
+        assert seen["connection"] is not None and seen["connection"] is not kept
+
+
+def test_a_broken_or_disposed_connection_is_replaced(app, widget, survey):
+    widget.customer("u-1")
+    with app.app_context():
+        engine = db().get_bind()
+        project_id = db().scalar(select(Person.project_id))
+        db().rollback()
+
+        def state():
+            return visitor_state(db(), project_id, "u-1", now=utcnow())
+
+        assert state() is not None
+        broken = read_connections(engine).connection
+        broken.close()  # as a restarted server would leave it
+        assert state() is not None  # read again on a new connection
+        assert read_connections(engine).connection not in (None, broken)
+
+        before = read_connections(engine)
+        engine.dispose()
+        assert read_connections(engine) is not before
+        assert state() is not None
