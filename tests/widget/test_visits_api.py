@@ -1,5 +1,6 @@
 """POST /w/v1/visits: person upsert, every reason the server gives, displays and resumption."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -201,13 +202,30 @@ def test_invalid_visits(widget, survey, body, field):
 
 
 def test_malformed_bodies(widget, client, project):
-    for data in (b"{not json", b"[1, 2]", b""):
+    # Not JSON, not an object, empty, not UTF-8, and nested deeper than the parser's stack.
+    for data in (b"{not json", b"[1, 2]", b"", b'{"anonymous_id": "\xff\xfe"}', b"[" * 100_000):
         r = client.post(
             f"/w/v1/visits?key={project.publishable_key}",
             data=data,
             content_type="text/plain",
         )
         assert r.status_code == 400 and r.json["error"]["code"] == "malformed_json"
+
+
+def test_bodies_without_a_length_or_over_the_limit(client, project, survey, app):
+    url = f"/w/v1/visits?key={project.publishable_key}"
+    body = b'{"anonymous_id": "anon-visitor-1"}'
+    # Chunked, so with no Content-Length: read through werkzeug, the server ending the stream.
+    r = client.post(
+        url,
+        input_stream=io.BytesIO(body),
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True},
+    )
+    assert r.status_code == 200 and r.json["reason"] == "too_new"
+    app.config["MAX_CONTENT_LENGTH"] = len(body) - 1
+    r = client.post(url, data=body, content_type="text/plain")
+    assert r.status_code == 413 and r.json["error"]["code"] == "too_large"
 
 
 def test_text_plain_body_is_accepted(client, project, survey):
