@@ -21,6 +21,11 @@ from itsdangerous.encoding import base64_encode, int_to_bytes
 from surveys.widget import token_lifetime
 
 SALT = "flywheel.display"
+# A returning visitor is answered with the token issued to the same display within the last
+# minute: the same page views in a row need not be signed again, and a token given out is
+# valid for days, so being up to a minute old makes no difference to its holder.
+REUSE_SECONDS = 60
+REUSE_LIMIT = 10_000
 
 
 class InvalidToken(Exception):
@@ -38,12 +43,25 @@ class DisplayTokens:
         self._max_age = int(token_lifetime().total_seconds())
         # itsdangerous' compact JSON, with the encoder built once.
         self._json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self._issued: dict[tuple[int, int, str], tuple[int, str]] = {}
 
     def sign(self, *, project_id: int, display_id: int, locale: str) -> str:
+        now = int(time.time())
+        key = (project_id, display_id, locale)
+        issued = self._issued.get(key)
+        if issued is not None and 0 <= now - issued[0] < REUSE_SECONDS:
+            return issued[1]
+        token = self._sign(project_id, display_id, locale, now)
+        if len(self._issued) >= REUSE_LIMIT:
+            self._issued = {}
+        self._issued[key] = (now, token)
+        return token
+
+    def _sign(self, project_id: int, display_id: int, locale: str, now: int) -> str:
         # payload.timestamp.signature, each base64url, as the serializer's dumps() makes them;
         # uncompressed, which loads() takes as well: zlib cannot shrink a payload this small.
         payload = self._json({"d": display_id, "p": project_id, "l": locale})
-        value = base64_encode(payload) + b"." + base64_encode(int_to_bytes(int(time.time())))
+        value = base64_encode(payload) + b"." + base64_encode(int_to_bytes(now))
         return (value + b"." + base64_encode(hmac.digest(self._key, value, "sha1"))).decode()
 
     def load(self, token: str, project_id: int) -> tuple[int, str | None]:

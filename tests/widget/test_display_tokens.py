@@ -52,3 +52,20 @@ def test_another_project_another_secret_or_too_old(display_tokens):
         old = display_tokens.sign(project_id=3, display_id=42, locale="en")
     with mock.patch("time.time", return_value=later), pytest.raises(InvalidToken):
         display_tokens.load(old, 3)
+
+
+def test_a_display_is_given_the_same_token_for_a_minute(display_tokens):
+    def sign_at(moment: float, display_id: int = 42, locale: str = "en") -> str:
+        with mock.patch("time.time", return_value=moment):
+            return display_tokens.sign(project_id=3, display_id=display_id, locale=locale)
+
+    first = sign_at(1_800_000_000.0)
+    assert sign_at(1_800_000_059.9) == first  # a page view later in the same minute
+    assert sign_at(1_800_000_000.0, display_id=43) != first  # another display
+    assert sign_at(1_800_000_000.0, locale="ru") != first  # another locale
+    later = sign_at(1_800_000_060.0)
+    assert later != first
+    with mock.patch("time.time", return_value=1_800_000_060.0):
+        assert display_tokens.load(later, 3) == (42, "en")
+    # A clock set back never hands out a token stamped in its future.
+    assert sign_at(1_799_999_990.0) not in (first, later)
