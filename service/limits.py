@@ -22,7 +22,6 @@ from service.config import Settings
 from service.errors import error_response
 from service.widget import access
 from service.widget.views import bp as widget_bp
-from surveys.keys import hash_key
 
 KEY_PREFIX = "flywheel"
 
@@ -95,8 +94,8 @@ def remote_address(req: Request) -> str:
 
 def publishable_key_id() -> str:
     """Limits count per key, stored under its hash: Redis never holds a usable key."""
-    key = access.publishable_key()
-    return "key:" + hash_key(key)[:24] if key else "key:none"
+    caller = access.caller_key()
+    return "key:" + caller.digest[:24] if caller.key else "key:none"
 
 
 class RateLimits:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from typing import NamedTuple
 
 from flask import Flask, Response, current_app, g, request
 
@@ -25,6 +26,13 @@ PREFLIGHT_MAX_AGE = "600"
 CACHE_LIMIT = 10_000
 # What widget.js sends: `key=` and a URL-safe key, nothing to unquote.
 PLAIN_KEY_QUERY = re.compile(r"key=([A-Za-z0-9_-]+)")
+# Where a request keeps its `CallerKey` once worked out.
+CALLER_KEY_ENVIRON = "flywheel.caller_key"
+
+
+class CallerKey(NamedTuple):
+    key: str  # "" when the request names none
+    digest: str  # the key's hash, as stored; "" without a key
 
 
 class KeyCache:
@@ -36,8 +44,8 @@ class KeyCache:
         self._entries: dict[str, tuple[float, WidgetProject | None]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> WidgetProject | None:
-        digest = hash_key(key)
+    def get(self, caller: CallerKey) -> WidgetProject | None:
+        key, digest = caller
         now = time.monotonic()
         entry = self._entries.get(digest)
         if entry is not None and entry[0] > now:
@@ -59,8 +67,18 @@ def init_app(app: Flask, ttl: float = 5.0) -> None:
     app.extensions["widget_keys"] = KeyCache(ttl)
 
 
-def publishable_key() -> str:
+def caller_key() -> CallerKey:
+    """The request's publishable key and its hash, worked out once per request: the rate
+    limits count per key hash before authentication looks the same hash up."""
     environ = request.environ
+    found = environ.get(CALLER_KEY_ENVIRON)
+    if found is None:
+        key = _publishable_key(environ)
+        found = environ[CALLER_KEY_ENVIRON] = CallerKey(key, hash_key(key) if key else "")
+    return found
+
+
+def _publishable_key(environ: dict) -> str:
     # The script's own query string is read as it is; anything else is parsed by werkzeug
     # (building `request.args` is a measurable share of a widget visit).
     plain = PLAIN_KEY_QUERY.fullmatch(environ.get("QUERY_STRING", ""))
@@ -80,10 +98,10 @@ def widget_project() -> WidgetProject:
     return g.widget_project
 
 
-def _project_of(key: str) -> WidgetProject | None:
-    if not key.startswith(PUBLISHABLE_PREFIX):
+def _project_of(caller: CallerKey) -> WidgetProject | None:
+    if not caller.key.startswith(PUBLISHABLE_PREFIX):
         return None
-    return current_app.extensions["widget_keys"].get(key)
+    return current_app.extensions["widget_keys"].get(caller)
 
 
 def _allowed(project: WidgetProject, origin: str) -> bool:
@@ -93,7 +111,7 @@ def _allowed(project: WidgetProject, origin: str) -> bool:
 def authenticate() -> Response | None:
     """Before-request hook of `/w/v1`: 401 without a valid publishable key, 403 from an origin
     the project has not allowed, and the answer to a CORS preflight."""
-    project = _project_of(publishable_key())
+    project = _project_of(caller_key())
     if project is None:
         return error_response(
             401, "unauthorized", "send the project's publishable key as ?key=fw_pk_..."
@@ -128,7 +146,7 @@ def add_cors_headers(response: Response) -> Response:
     project = g.get("widget_project")
     if project is None:
         # A 429 is answered before authentication ran; the browser must still be able to read it.
-        project = _project_of(publishable_key())
+        project = _project_of(caller_key())
     if project is not None and _allowed(project, origin):
         headers["Access-Control-Allow-Origin"] = origin
         headers["Access-Control-Expose-Headers"] = "Retry-After"
