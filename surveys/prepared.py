@@ -3,7 +3,9 @@
 For hot read paths (a widget visit runs on every page view of the host product) where
 SQLAlchemy's per-execution work (cache key, execution context, result wrapping) costs several
 times the query itself. Values still pass through the column types' bind and result
-processors, so rows hold what `session.execute()` would give.
+processors, so rows hold what `session.execute()` would give. Rows are read-only: a JSON text
+is decoded once and its value shared by every row that holds the same text (a survey's
+channels and question come back with every visit).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Engine, Pool, Select
+from sqlalchemy import JSON, Dialect, Engine, Pool, Select
 from sqlalchemy.orm import Session
 
-Processor = Callable[[Any], Any] | None
+REMEMBER_LIMIT = 4096  # distinct JSON texts remembered per column
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -27,22 +30,23 @@ class _Compiled:
     sql: str
     names: tuple[str, ...] | None  # parameter order for positional paramstyles
     fixed: dict[str, Any]  # values the statement itself binds (literals)
-    binds: dict[str, Processor]
+    processed: tuple[tuple[str, Callable[[Any], Any]], ...]  # parameters the types convert
 
 
 def _compile(statement: Select, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)
     names = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-    binds = {
-        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+    processors = (
+        (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
         for name, bind in compiled.binds.items()
-    }
+    )
     fixed = {
         name: bind.effective_value
         for name, bind in compiled.binds.items()
         if bind.effective_value is not None
     }
-    return _Compiled(str(compiled), names, fixed, binds)
+    processed = tuple((name, p) for name, p in processors if p is not None)
+    return _Compiled(str(compiled), names, fixed, processed)
 
 
 def _result_processors(
@@ -50,11 +54,33 @@ def _result_processors(
 ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
     """(column index, processor) of the columns whose values need converting. Some types
     (PostgreSQL numerics) choose their processor by the type the driver reports."""
-    processors = (
-        column.type.dialect_impl(dialect).result_processor(dialect, described[1])
-        for column, described in zip(statement.selected_columns, description, strict=True)
-    )
-    return tuple((index, p) for index, p in enumerate(processors) if p is not None)
+    found = []
+    for index, (column, described) in enumerate(
+        zip(statement.selected_columns, description, strict=True)
+    ):
+        process = column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+        if process is not None:
+            remember = isinstance(column.type, JSON)
+            found.append((index, _remembering(process) if remember else process))
+    return tuple(found)
+
+
+def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`process`, remembering its results by the driver's value (a JSON text)."""
+    remembered: dict[str, Any] = {}
+
+    def remembering(value: Any) -> Any:
+        if type(value) is not str:  # a bare number, which SQLite may hand back as is
+            return process(value)
+        found = remembered.get(value, _UNSEEN)
+        if found is _UNSEEN:
+            found = process(value)
+            if len(remembered) >= REMEMBER_LIMIT:
+                remembered.clear()
+            remembered[value] = found
+        return found
+
+    return remembering
 
 
 class ReadConnections(threading.local):
@@ -170,22 +196,28 @@ class PreparedSelect:
     def _run(self, dialect: Dialect, dbapi_connection: Any, params: dict[str, Any]) -> list[Any]:
         compiled = self._compiled_for(dialect)
         values = {**compiled.fixed, **params}
-        for name, process in compiled.binds.items():
-            if process is not None and values.get(name) is not None:
-                values[name] = process(values[name])
-        bound = tuple(values[n] for n in compiled.names) if compiled.names is not None else values
+        for name, process in compiled.processed:
+            value = values.get(name)
+            if value is not None:
+                values[name] = process(value)
+        bound = tuple([values[n] for n in compiled.names]) if compiled.names is not None else values
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(compiled.sql, bound)
-            results = self._results_for(dialect, cursor.description)
+            results = self._results.get(dialect.name)
+            if results is None:  # the first run: the driver's description picks processors
+                results = self._results_for(dialect, cursor.description)
             fetched = cursor.fetchall()
         finally:
             cursor.close()
+        if not results:
+            return [self.row._make(fetched_row) for fetched_row in fetched]
         make, rows = self.row._make, []
         for fetched_row in fetched:
             row = list(fetched_row)
             for index, process in results:
-                if row[index] is not None:
-                    row[index] = process(row[index])
+                value = row[index]
+                if value is not None:
+                    row[index] = process(value)
             rows.append(make(row))
         return rows

@@ -57,7 +57,7 @@ class VisitorState(NamedTuple):
     surveys: list[SurveyState]  # by id
 
 
-def _latest(*moments: datetime | None) -> datetime | None:
+def _latest(moments: list[datetime | None]) -> datetime | None:
     present = [m for m in moments if m is not None]
     return max(present) if present else None
 
@@ -157,15 +157,20 @@ def visitor_state(
     )
     surveys = [row for row in rows if row.survey_id is not None]
     # Any contact of any survey, by any door: the latest answer, display or email.
-    last_contact = _latest(
-        first.last_email,
-        *(row.last_answer for row in surveys),
-        *(row.last_shown for row in surveys),
+    contacts = [first.last_email]
+    for row in surveys:
+        contacts += (row.last_answer, row.last_shown)
+    last_contact = _latest(contacts)
+    customer_since = person.created_at or person.added_at
+    return VisitorState(
+        person,
+        [_survey_state(str(person.id), customer_since, row, last_contact) for row in surveys],
     )
-    return VisitorState(person, [_survey_state(person, row, last_contact) for row in surveys])
 
 
-def _survey_state(person: VisitorRow, row: Any, last_contact: datetime | None) -> SurveyState:
+def _survey_state(
+    person_key: str, customer_since: datetime | None, row: Any, last_contact: datetime | None
+) -> SurveyState:
     rules = eligibility.SurveyRules(
         survey_id=row.survey_id,
         active=row.active,
@@ -177,8 +182,8 @@ def _survey_state(person: VisitorRow, row: Any, last_contact: datetime | None) -
         daily_response_cap=row.daily_response_cap,
     )
     history = eligibility.History(
-        person_key=str(person.id),
-        customer_since=person.created_at or person.added_at,
+        person_key=person_key,
+        customer_since=customer_since,
         last_answer_at=row.last_scored,
         last_dismissal_at=row.last_dismissal,
         last_contact_at=last_contact,

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import NamedTuple
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 
 from service.db import db
 from service.errors import error_response
@@ -26,8 +26,10 @@ PREFLIGHT_MAX_AGE = "600"
 CACHE_LIMIT = 10_000
 # What widget.js sends: `key=` and a URL-safe key, nothing to unquote.
 PLAIN_KEY_QUERY = re.compile(r"key=([A-Za-z0-9_-]+)")
-# Where a request keeps its `CallerKey` once worked out.
+# Where a request keeps its `CallerKey` once worked out, and its project once authenticated:
+# in the WSGI environ, which the hooks and views read through one context lookup.
 CALLER_KEY_ENVIRON = "flywheel.caller_key"
+PROJECT_ENVIRON = "flywheel.widget_project"
 
 
 class CallerKey(NamedTuple):
@@ -67,10 +69,11 @@ def init_app(app: Flask, ttl: float = 5.0) -> None:
     app.extensions["widget_keys"] = KeyCache(ttl)
 
 
-def caller_key() -> CallerKey:
+def caller_key(environ: dict | None = None) -> CallerKey:
     """The request's publishable key and its hash, worked out once per request: the rate
     limits count per key hash before authentication looks the same hash up."""
-    environ = request.environ
+    if environ is None:
+        environ = request.environ
     found = environ.get(CALLER_KEY_ENVIRON)
     if found is None:
         key = _publishable_key(environ)
@@ -88,14 +91,8 @@ def _publishable_key(environ: dict) -> str:
     return key.strip()
 
 
-def request_origin() -> str | None:
-    # From the environ: `request.headers.get` builds (and swallows) a KeyError when the
-    # header is absent, as it is on every same-origin or server-side call.
-    return request.environ.get("HTTP_ORIGIN")
-
-
 def widget_project() -> WidgetProject:
-    return g.widget_project
+    return request.environ[PROJECT_ENVIRON]
 
 
 def _project_of(caller: CallerKey) -> WidgetProject | None:
@@ -111,13 +108,16 @@ def _allowed(project: WidgetProject, origin: str) -> bool:
 def authenticate() -> Response | None:
     """Before-request hook of `/w/v1`: 401 without a valid publishable key, 403 from an origin
     the project has not allowed, and the answer to a CORS preflight."""
-    project = _project_of(caller_key())
+    environ = request.environ
+    project = _project_of(caller_key(environ))
     if project is None:
         return error_response(
             401, "unauthorized", "send the project's publishable key as ?key=fw_pk_..."
         )
-    g.widget_project = project
-    origin = request_origin()
+    environ[PROJECT_ENVIRON] = project
+    # From the environ: `request.headers.get` builds (and swallows) a KeyError when the
+    # header is absent, as it is on every same-origin or server-side call.
+    origin = environ.get("HTTP_ORIGIN")
     if origin and not _allowed(project, origin):
         return error_response(
             403,
@@ -125,7 +125,7 @@ def authenticate() -> Response | None:
             "this origin is not in the project's allowed_origins",
             {"origin": origin},
         )
-    if request.method == "OPTIONS":
+    if environ["REQUEST_METHOD"] == "OPTIONS":
         answer = Response(status=204)
         answer.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
         answer.headers["Access-Control-Allow-Headers"] = "Content-Type, " + KEY_HEADER
@@ -140,13 +140,14 @@ def add_cors_headers(response: Response) -> Response:
     # header on every answer.
     headers = response.headers
     headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
-    origin = request_origin()
+    environ = request.environ
+    origin = environ.get("HTTP_ORIGIN")
     if not origin:
         return response
-    project = g.get("widget_project")
+    project = environ.get(PROJECT_ENVIRON)
     if project is None:
         # A 429 is answered before authentication ran; the browser must still be able to read it.
-        project = _project_of(caller_key())
+        project = _project_of(caller_key(environ))
     if project is not None and _allowed(project, origin):
         headers["Access-Control-Allow-Origin"] = origin
         headers["Access-Control-Expose-Headers"] = "Retry-After"

@@ -108,3 +108,15 @@ def test_a_broken_or_disposed_connection_is_replaced(app, widget, survey):
         engine.dispose()
         assert read_connections(engine) is not before
         assert state() is not None
+
+
+def test_a_json_text_is_decoded_once(app, widget, survey, database_url):
+    widget.customer("u-1", properties={"plan": "pro"})
+    with app.app_context():
+        project_id = db().scalar(select(Person.project_id))
+        db().rollback()
+        first, again = (visitor_state(db(), project_id, "u-1", now=utcnow()) for _ in range(2))
+    assert first.person.properties == {"plan": "pro"} == again.person.properties
+    assert first.surveys[0].rules.channels == again.surveys[0].rules.channels
+    if database_url.startswith("sqlite"):  # PostgreSQL's driver decodes JSON itself
+        assert again.person.properties is first.person.properties
