@@ -58,3 +58,47 @@ def test_access_log_redaction():
     red = redact(line)
     assert "eyJpIjo3fQ" not in red and "tok123" not in red and "cursor=abc" not in red
     assert "/r/[redacted]" in red and "score=9" in red and "limit=5" in red
+
+
+def test_access_log_redacts_whatever_atoms_the_format_uses():
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from service.logs import RedactingLogger
+
+    logger = RedactingLogger(Config())
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": "/w/v1/visits?key=fw_pk_public&x=1",
+        "PATH_INFO": "/w/v1/visits",
+        "QUERY_STRING": "key=fw_pk_public&x=1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.1",
+        "HTTP_REFERER": "https://app.example/r/eyJsecret.sig?cursor=c2VjcmV0",
+        "HTTP_AUTHORIZATION": "Bearer fw_sk_secret",
+        "HTTP_USER_AGENT": "curl/8",
+    }
+    request = SimpleNamespace(
+        headers=[
+            ("AUTHORIZATION", "Bearer fw_sk_secret"),
+            ("X-FLYWHEEL-KEY", "fw_pk_header"),
+            ("USER-AGENT", "curl/8"),
+        ]
+    )
+    response = SimpleNamespace(status="200 OK", headers=[], sent=12)
+    atoms = logger.atoms_wrapper_class(
+        logger.atoms(response, request, environ, timedelta(microseconds=1500))
+    )
+    access_format = (
+        '%(h)s "%(r)s" %(s)s %(q)s %(U)s "%(f)s" %({authorization}i)s %({x-flywheel-key}i)s '
+        "%({query_string}e)s %({http_authorization}e)s %({raw_uri}e)s %(a)s %(missing)s"
+    )
+    # As gunicorn logs it: the format, and the atoms as the record's one argument.
+    record = logging.LogRecord("access", logging.INFO, "", 0, access_format, (atoms,), None)
+    line = record.getMessage()
+    for secret in ("fw_pk_public", "fw_sk_secret", "fw_pk_header", "eyJsecret", "c2VjcmV0"):
+        assert secret not in line, line
+    assert line.startswith('10.0.0.1 "POST /w/v1/visits?key=[redacted]&x=1 HTTP/1.1" 200 ')
+    assert "key=[redacted]&x=1 /w/v1/visits" in line and "curl/8 -" in line
