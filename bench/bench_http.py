@@ -2,7 +2,7 @@
 `POST /api/v1/responses` (target >= 0.5 of hello-world) and `POST /w/v1/visits` (>= 0.6),
 plus the widget's gzipped size (target <= 6 KB).
 
-    .venv/bin/python -m bench.bench_http [--seconds 10] [--rounds 5] [--connections 16]
+    .venv/bin/python -m bench.bench_http [--seconds 10] [--rounds 7] [--connections 16]
                                          [--database-url URL]
 
 The returning-visit ratio is the median of rounds that alternate the baseline and the visits.
@@ -133,7 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=5, help="baseline / visits rounds")
+    parser.add_argument("--rounds", type=int, default=7, help="baseline / visits rounds")
     parser.add_argument("--people", type=int, default=5000, help="pool of people answering")
     parser.add_argument("--database-url", help="default: a fresh SQLite file (WAL)")
     args = parser.parse_args()

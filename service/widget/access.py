@@ -7,6 +7,7 @@ works too for calls from a server.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -76,9 +77,14 @@ def caller_key(environ: dict | None = None) -> CallerKey:
         environ = request.environ
     found = environ.get(CALLER_KEY_ENVIRON)
     if found is None:
-        key = _publishable_key(environ)
-        found = environ[CALLER_KEY_ENVIRON] = CallerKey(key, hash_key(key) if key else "")
+        found = environ[CALLER_KEY_ENVIRON] = _caller_key(_publishable_key(environ))
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _caller_key(key: str) -> CallerKey:
+    # A handful of publishable keys call all day: each is hashed once, not on every call.
+    return CallerKey(key, hash_key(key) if key else "")
 
 
 def _publishable_key(environ: dict) -> str:
