@@ -47,6 +47,13 @@ def test_state_sees_the_transactions_own_writes(app, widget, survey):
         assert visitor_state(session, person.project_id, "u-1", now=utcnow()).person.locale is None
 
 
+def _project_id() -> int:
+    """The visitors' project, read without leaving the session in a transaction."""
+    project_id = db().scalar(select(Person.project_id))
+    db().rollback()
+    return project_id
+
+
 def _in_transaction(connection, dialect: str) -> bool:
     if dialect == "sqlite":
         return connection.in_transaction
@@ -56,9 +63,7 @@ def _in_transaction(connection, dialect: str) -> bool:
 def test_reads_outside_a_transaction_keep_one_connection_per_thread(app, widget, survey):
     widget.customer("u-1")
     with app.app_context():
-        engine = db().get_bind()
-        project_id = db().scalar(select(Person.project_id))
-        db().rollback()
+        engine, project_id = db().get_bind(), _project_id()
 
         def locale() -> str | None:
             return visitor_state(db(), project_id, "u-1", now=utcnow()).person.locale
@@ -91,9 +96,7 @@ def test_reads_outside_a_transaction_keep_one_connection_per_thread(app, widget,
 def test_a_broken_or_disposed_connection_is_replaced(app, widget, survey):
     widget.customer("u-1")
     with app.app_context():
-        engine = db().get_bind()
-        project_id = db().scalar(select(Person.project_id))
-        db().rollback()
+        engine, project_id = db().get_bind(), _project_id()
 
         def state():
             return visitor_state(db(), project_id, "u-1", now=utcnow())
@@ -113,8 +116,7 @@ def test_a_broken_or_disposed_connection_is_replaced(app, widget, survey):
 def test_a_json_text_is_decoded_once(app, widget, survey, database_url):
     widget.customer("u-1", properties={"plan": "pro"})
     with app.app_context():
-        project_id = db().scalar(select(Person.project_id))
-        db().rollback()
+        project_id = _project_id()
         first, again = (visitor_state(db(), project_id, "u-1", now=utcnow()) for _ in range(2))
     assert first.person.properties == {"plan": "pro"} == again.person.properties
     assert first.surveys[0].rules.channels == again.surveys[0].rules.channels
