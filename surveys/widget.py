@@ -160,6 +160,11 @@ def _upsert(session: Session, project_id: int, who: Claim) -> Person:
     )
     if person is not None and _is_current(person, who):
         return person
+    return _write_person(session, project_id, who)
+
+
+def _write_person(session: Session, project_id: int, who: Claim) -> Person:
+    """Create the person or bring them up to date (`upsert_person` finds them itself)."""
     person, _ = upsert_person(session, project_id, who.data)
     if not who.identified and not person.anonymous:
         person.anonymous = True
@@ -187,7 +192,9 @@ def _state(session: Session, project_id: int, who: Claim, *, now: datetime) -> V
     state = visitor_state(session, project_id, external_id, now=now)
     if state is not None and _is_current(state.person, who):
         return state
-    _upsert(session, project_id, who)
+    # The state just read says the person is absent or out of date: write without looking
+    # them up a second time.
+    _write_person(session, project_id, who)
     state = visitor_state(session, project_id, external_id, now=now)
     assert state is not None  # written just now, in this transaction
     return state

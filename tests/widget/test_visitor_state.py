@@ -5,15 +5,19 @@ keeps its own connection, which never holds a transaction between reads."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
+from service.app import create_app
 from service.db import db
 from surveys.clock import utcnow
 from surveys.models import Person
 from surveys.prepared import read_connections
 from surveys.widget_history import _statement, visitor_state
+from tests.conftest import TEST_SECRET, Api, make_project
+from tests.widget.conftest import Widget
 
 
 def test_prepared_rows_equal_sqlalchemy_rows(app, widget, survey, api):
@@ -122,3 +126,37 @@ def test_a_json_text_is_decoded_once(app, widget, survey, database_url):
     assert first.surveys[0].rules.channels == again.surveys[0].rules.channels
     if database_url.startswith("sqlite"):  # PostgreSQL's driver decodes JSON itself
         assert again.person.properties is first.person.properties
+
+
+def test_statements_of_a_visit(tmp_path, sqlite_template):
+    """What a visit runs on the database, traced by SQLite itself: a repeat page view reads one
+    statement and writes nothing; a new or changed visitor is written once, without being
+    looked up twice."""
+    path = tmp_path / "traced.db"
+    shutil.copy(sqlite_template, path)
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": TEST_SECRET})
+    statements: list[str] = []
+
+    @event.listens_for(app.extensions["db_engine"], "connect")
+    def _trace(dbapi_connection, _record) -> None:  # noqa: ANN001
+        dbapi_connection.set_trace_callback(lambda sql: statements.append(sql.split()[0].upper()))
+
+    keys = make_project(app)
+    Api(app.test_client(), keys).post("/api/v1/surveys", json={"name": "NPS"})
+    widget = Widget(app.test_client(), keys.publishable_key)
+
+    widget.customer("u-0")  # the project's settings are now cached for the key
+
+    def run(**body) -> list[str]:
+        statements.clear()
+        answer = widget.customer("u-1", **body)
+        assert answer.status_code == 200, answer.json
+        return [s for s in statements if s not in ("PRAGMA", "BEGIN", "COMMIT")]
+
+    # New: the state (absent), the upsert's lookup, the person, the person read back, the state
+    # in the transaction, the display.
+    assert run() == ["SELECT", "SELECT", "INSERT", "SELECT", "SELECT", "INSERT"]
+    assert run() == ["SELECT"]  # the same page view again: resumed, nothing written
+    assert run(locale="ru") == ["SELECT", "SELECT", "UPDATE", "SELECT"]
+    assert run(locale="ru") == ["SELECT"]
+    app.extensions["db_engine"].dispose()
