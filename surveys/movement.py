@@ -67,13 +67,7 @@ def bucket_of(periods: list[Period]) -> ColumnElement[Any]:
     walks the covering (survey, person, time, score, excluded) index in person order instead
     of ranging over time and sorting everything again.
     """
-    created = SurveyResponse.created_at
-    whens: list[tuple[ColumnElement[bool], Any]] = []
-    for i, p in enumerate(periods):
-        if i == 0 or periods[i - 1].end != p.start:
-            whens.append((created < p.start, null()))
-        whens.append((created < p.end, i))
-    return case(*whens, else_=null())
+    return period_answers.period_case(periods, list(range(len(periods))))
 
 
 def latest_answers(

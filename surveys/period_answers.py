@@ -143,11 +143,15 @@ def _counted() -> tuple[ColumnElement[bool], ...]:
     return (SurveyResponse.score.is_not(None), SurveyResponse.excluded.is_(False))
 
 
-def _label_of(periods: list[Period]) -> ColumnElement[Any]:
-    """The label of the period holding an answer; periods are contiguous and ordered."""
+def period_case(periods: list[Period], values: list[Any]) -> ColumnElement[Any]:
+    """CASE giving `values[i]` for an answer made in `periods[i]`; null outside every period,
+    gaps between periods included. `periods` are ordered."""
     created = SurveyResponse.created_at
-    whens = [(created < periods[0].start, null())]
-    whens += [(created < p.end, p.label) for p in periods]
+    whens: list[tuple[ColumnElement[bool], Any]] = []
+    for i, p in enumerate(periods):
+        if i == 0 or periods[i - 1].end != p.start:
+            whens.append((created < p.start, null()))
+        whens.append((created < p.end, values[i]))
     return case(*whens, else_=null())
 
 
@@ -156,7 +160,7 @@ def _insert_latest(
 ) -> int:
     """INSERT ... SELECT each person's latest counted answer per survey and period."""
     r = SurveyResponse
-    label = _label_of(periods)
+    label = period_case(periods, [p.label for p in periods])
     ranked = (
         select(
             r.survey_id,
