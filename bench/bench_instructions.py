@@ -73,6 +73,8 @@ def run_requests(kind: str, count: int) -> None:
 
 
 def instructions(kind: str, count: int) -> int:
+    # Each run takes about a minute under valgrind: say what is running.
+    print(f"callgrind: {kind}, {count} requests after the warm-up ...", flush=True)
     done = subprocess.run(
         [
             "valgrind",

@@ -39,8 +39,9 @@ def init_app(app: Flask, url: str) -> None:
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
-        # A request that only read through a borrowed connection (a widget visit, mostly)
-        # began no transaction and holds no object: closing would only reset empty state.
+        # A request that only read outside the session (a widget visit, mostly, on its
+        # thread's read connection) began no transaction and holds no object: closing would
+        # only reset empty state.
         if session is not None and (
             session.in_transaction() or session.identity_map or session.new
         ):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from surveys.errors import Invalid
 from surveys.models import Project, SurveyResponse
 from surveys.periods import UNITS, Period, periods_between
-from surveys.property_refs import numeric_property, parse_property_ref
+from surveys.property_refs import parse_property_ref, weight_of
 from surveys.response_filters import ResponseFilters, response_conditions
 from surveys.statistics import NpsEstimate, effective_sample_size, nps_change, nps_estimate
 
@@ -226,10 +226,7 @@ def nps_metrics(session: Session, project: Project, q: MetricsQuery) -> dict[str
         raise Invalid(f"unknown group_by {q.group_by!r}", {"group_by": ["unknown grouping"]})
     if q.group_by and q.group_by.startswith("property:"):
         parse_property_ref(q.group_by, "group_by")
-    weight = None
-    if q.weight_property is not None:
-        name = parse_property_ref(q.weight_property, "weight")
-        weight = numeric_property(session, name, "weight")
+    weight = weight_of(session, q.weight_property) if q.weight_property is not None else None
     weighted = weight is not None
     conds = _scored_conditions(project.id, q.filters)
 

@@ -32,7 +32,7 @@ from surveys.periods import (
     periods_between,
     previous_period,
 )
-from surveys.property_refs import numeric_property, parse_property_ref
+from surveys.property_refs import weight_of
 from surveys.scoring import PASSIVE_MIN, PROMOTER_MIN
 
 MOVEMENT_UNITS = ("quarter", "month")
@@ -260,11 +260,7 @@ def _pair(
 def movement(session: Session, project: Project, q: MovementQuery, now: datetime) -> dict[str, Any]:
     """The movement between two periods, or (`series`) between every consecutive pair."""
     get_survey(session, project.id, q.survey_id)
-    weight = (
-        numeric_property(session, parse_property_ref(q.weight_property, "weight"), "weight")
-        if q.weight_property
-        else None
-    )
+    weight = weight_of(session, q.weight_property) if q.weight_property else None
     head: dict[str, Any] = {
         "survey_id": q.survey_id,
         "period": q.unit,

@@ -11,6 +11,7 @@ channels and question come back with every visit).
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import weakref
 from collections import namedtuple
@@ -22,7 +23,6 @@ from sqlalchemy import JSON, Dialect, Engine, Pool, Select
 from sqlalchemy.orm import Session
 
 REMEMBER_LIMIT = 4096  # distinct JSON texts remembered per column
-_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -60,27 +60,12 @@ def _result_processors(
     ):
         process = column.type.dialect_impl(dialect).result_processor(dialect, described[1])
         if process is not None:
-            remember = isinstance(column.type, JSON)
-            found.append((index, _remembering(process) if remember else process))
+            if isinstance(column.type, JSON):
+                # Decoded once per distinct value; typed, so that 1 and 1.0 (bare numbers,
+                # which SQLite may hand back as they are) stay apart.
+                process = functools.lru_cache(maxsize=REMEMBER_LIMIT, typed=True)(process)
+            found.append((index, process))
     return tuple(found)
-
-
-def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`process`, remembering its results by the driver's value (a JSON text)."""
-    remembered: dict[str, Any] = {}
-
-    def remembering(value: Any) -> Any:
-        if type(value) is not str:  # a bare number, which SQLite may hand back as is
-            return process(value)
-        found = remembered.get(value, _UNSEEN)
-        if found is _UNSEEN:
-            found = process(value)
-            if len(remembered) >= REMEMBER_LIMIT:
-                remembered.clear()
-            remembered[value] = found
-        return found
-
-    return remembering
 
 
 class ReadConnections(threading.local):

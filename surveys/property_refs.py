@@ -25,6 +25,11 @@ def parse_property_ref(value: str, field: str) -> str:
     return value[len(PREFIX) :]
 
 
+def weight_of(session: Session, ref: str) -> ColumnElement[float]:
+    """The `weight=property:<name>` parameter (NPS metrics, movement) as each answer's weight."""
+    return numeric_property(session, parse_property_ref(ref, "weight"), "weight")
+
+
 def numeric_property(session: Session, name: str, field: str) -> ColumnElement[float]:
     """`properties[name]` of the answer as a float; NULL when absent or not a JSON number.
 
