@@ -1,5 +1,5 @@
 """What gunicorn serves and `flask --app wsgi` runs."""
 
-from service.app import create_app
+from service.factory import create_app
 
 app = create_app()

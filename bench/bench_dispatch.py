@@ -25,9 +25,9 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
-from service.app import create_app
 from service.db import db
 from service.dispatch import compose, dispatch
+from service.factory import create_app
 from surveys import catalog, outbox
 from surveys.clock import utcnow
 from surveys.models import Invitation, Person, Survey

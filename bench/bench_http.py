@@ -31,8 +31,8 @@ from sqlalchemy import func, select
 
 from bench.http_load import OUT, gunicorn, hello_app, post_json_lua, wrk
 from service import migrate
-from service.app import create_app
 from service.db import db, make_engine
+from service.factory import create_app
 from service.widget.script import Script
 from surveys import catalog
 from surveys.models import Display, SurveyResponse

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.bench_http import prepare, visit_json
 from bench.http_load import OUT, hello_app
-from service.app import create_app
+from service.factory import create_app
 
 WARM_UP, FEW, MANY = 200, 100, 500
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from service import migrate
-from service.app import create_app
 from service.db import db
+from service.factory import create_app
 from surveys import catalog, outbox
 from surveys.clock import utcnow
 from surveys.models import Invitation, Person, SurveyResponse

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from bench import dataset
 from service import migrate
-from service.app import create_app
 from service.db import make_engine
+from service.factory import create_app
 
 BENCH_SECRET = "bench-secret-key-not-for-production"
 

@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from service import migrate
-from service.app import create_app
 from service.db import make_engine
+from service.factory import create_app
 from surveys.models import Base
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")

@@ -14,9 +14,9 @@ from datetime import datetime, time, timedelta
 import pytest
 from aiosmtpd.controller import Controller
 
-from service.app import create_app
 from service.db import db
 from service.dispatch import DispatchResult, dispatch
+from service.factory import create_app
 from surveys import outbox
 from surveys.clock import utcnow
 from tests.conftest import TEST_SECRET, Api, make_project

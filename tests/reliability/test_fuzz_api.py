@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from service import migrate
-from service.app import create_app
 from service.db import db, make_engine
+from service.factory import create_app
 from surveys.catalog import create_survey
 from surveys.people import upsert_person
 from surveys.projects import create_project

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from service.app import create_app
+from service.factory import create_app
 from tests.conftest import TEST_SECRET, make_project
 from tests.widget.conftest import Widget
 

@@ -10,8 +10,8 @@ import threading
 
 from sqlalchemy import event, select, update
 
-from service.app import create_app
 from service.db import db
+from service.factory import create_app
 from surveys.clock import utcnow
 from surveys.models import Person
 from surveys.prepared import read_connections
