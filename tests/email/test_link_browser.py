@@ -72,12 +72,17 @@ def test_auto_submit_records_exactly_one_response(mail_app, mail_api, live_serve
     ]
 
 
+def one_score_link(app, api, external_id: str) -> str:
+    """The score token of a survey's one invitation, to a new person."""
+    create_survey(api)
+    create_person(api, external_id)
+    run_schedule(app)
+    with app.app_context():
+        return score_token(db().scalar(select(Invitation.id)))
+
+
 def test_without_script_the_button_records(mail_app, mail_api, live_server, browser):
-    create_survey(mail_api)
-    create_person(mail_api, "bob")
-    run_schedule(mail_app)
-    with mail_app.app_context():
-        token = score_token(db().scalar(select(Invitation.id)))
+    token = one_score_link(mail_app, mail_api, "bob")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{live_server}/r/{token}?score=3")
@@ -94,11 +99,7 @@ def test_without_script_the_button_records(mail_app, mail_api, live_server, brow
 def test_another_site_cannot_frame_a_score_link(mail_app, mail_api, live_server, browser):
     # Framed, the page's own script would post the clicked score: a click-jacking site could
     # record answers (or an unsubscribe) for whoever's link it got.
-    create_survey(mail_api)
-    create_person(mail_api, "eve")
-    run_schedule(mail_app)
-    with mail_app.app_context():
-        token = score_token(db().scalar(select(Invitation.id)))
+    token = one_score_link(mail_app, mail_api, "eve")
     framed = f"{live_server}/r/{token}?score=0"
 
     def hostile(environ, start_response):
