@@ -1,12 +1,13 @@
 # The two commands: `make run` serves Flywheel, `make test` runs the whole suite.
-# Both set everything up on a fresh machine with Python 3.11.
+# Both set everything up on a fresh machine with Python 3.11; `make test` also brings Debian's
+# chromium for the browser tests (or says at once how to install it).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint format bench reliability migrate setup clean
+.PHONY: run test chromium lint format bench reliability migrate setup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +32,10 @@ run: migrate
 	$(FLASK) surveys worker & \
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: migrate $(VENV)/.installed-dev
+chromium:
+	@bash .ci/chromium
+
+test: chromium migrate $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -144,7 +144,7 @@ def main() -> None:
                 {
                     "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
                     "VAR_DIR": tmp,
-                    "SECRET_KEY": "bench",
+                    "SECRET_KEY": "bench-secret-key-not-for-production",
                     "SMTP_URL": f"smtp://127.0.0.1:{port}",
                 }
             )

@@ -120,7 +120,7 @@ def service(path: Path, key: str, log: Path) -> dict:
         **os.environ,
         "DATABASE_URL": f"sqlite:///{path}",
         "VAR_DIR": str(OUT / "export_var"),
-        "SECRET_KEY": "bench-export-not-secret",
+        "SECRET_KEY": "bench-export-secret-key-not-for-production",
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
         "GUNICORN_THREADS": "1",

@@ -122,7 +122,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/bench.db"
         app = create_app(
-            {"DATABASE_URL": f"sqlite:///{path}", "VAR_DIR": tmp, "SECRET_KEY": "bench"}
+            {
+                "DATABASE_URL": f"sqlite:///{path}",
+                "VAR_DIR": tmp,
+                "SECRET_KEY": "bench-secret-key-not-for-production",
+            }
         )
         migrate.upgrade(app.extensions["db_engine"])
         populate(app, args.people)

@@ -8,24 +8,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.private_files import publish_once
+
 ROOT = Path(__file__).resolve().parent.parent
+# Tokens and identity secrets are only as strong as the key that signs them.
+MIN_SECRET_KEY_LENGTH = 32
+NEW_KEY_HINT = (
+    "Set it to the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+)
+
+
+class ConfigError(RuntimeError):
+    """A setting the service refuses to start with."""
+
+
+def _checked_secret_key(key: str, source: str, remedy: str) -> str:
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"{source} is {len(key)} characters long; a secret key needs at least "
+            f"{MIN_SECRET_KEY_LENGTH}. {remedy}"
+        )
+    return key
 
 
 def _secret_key(var_dir: Path) -> str:
     """Generated once into var/ so sessions and tokens survive restarts."""
     path = var_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    # O_EXCL: when several gunicorn workers start at once, the first file wins for all.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+    if not path.exists():
+        # Several gunicorn workers start at once: one key wins, and none reads a half-written one.
+        publish_once(path, secrets.token_urlsafe(48).encode())
+    remedy = "Delete it to have a new one generated (links already sent stop working)."
+    return _checked_secret_key(path.read_text().strip(), str(path), remedy)
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,9 @@ class Settings:
         return cls(
             var_dir=var_dir,
             database_url=database_url,
-            secret_key=env.get("SECRET_KEY") or _secret_key(var_dir),
+            secret_key=_checked_secret_key(env["SECRET_KEY"], "SECRET_KEY", NEW_KEY_HINT)
+            if env.get("SECRET_KEY")
+            else _secret_key(var_dir),
             public_url=(env.get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM") or "Flywheel <nps@localhost>",

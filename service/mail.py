@@ -24,6 +24,8 @@ from types import TracebackType
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from service.private_files import write_private
+
 log = logging.getLogger(__name__)
 
 SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
@@ -265,9 +267,9 @@ class FileTransport:
     ) -> bool:
         if not ready():
             return False
-        self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}.eml"
-        path.write_bytes(message)
+        # Owner-only: the message carries live score and unsubscribe links.
+        write_private(path, message)
         log.info("wrote %s for %s", path, recipient)
         meanwhile()
         return True

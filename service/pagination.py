@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from surveys.errors import Invalid
@@ -50,7 +50,9 @@ def page_response(page: Page[Any], schema: Schema):
     if next_cursor:
         args = {k: v for k, v in request.args.items() if k != "cursor"}
         args["cursor"] = next_cursor
-        resp.headers["Link"] = f'<{request.base_url}?{urlencode(args)}>; rel="next"'
+        # From PUBLIC_URL, never from the request's Host: a forged Host must not be reflected.
+        base = current_app.config["FLYWHEEL"].public_url
+        resp.headers["Link"] = f'<{base}{request.path}?{urlencode(args)}>; rel="next"'
     return resp
 
 

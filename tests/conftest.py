@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -85,6 +86,18 @@ def app(database_url, tmp_path):
     app.config["TESTING"] = True
     yield app
     app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def umask_022():
+    """The usual umask, which leaves new files readable by every user unless they say not."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def file_mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
 
 
 @pytest.fixture

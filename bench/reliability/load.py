@@ -211,7 +211,7 @@ def run(kind: str, seconds: int, clients: int, kill_every: float | None) -> dict
     env = {
         "DATABASE_URL": url,
         "VAR_DIR": str(OUT / "var"),
-        "SECRET_KEY": "reliability-secret",
+        "SECRET_KEY": "reliability-secret-key-not-for-production",
         "WEB_CONCURRENCY": str(WORKERS),
         "ACCESS_LOG": "/dev/null",
         # One loopback address plays 64 clients: the per-IP widget limit would otherwise be

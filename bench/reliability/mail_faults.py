@@ -122,7 +122,7 @@ def run(kind: str, people: int, concurrent: bool) -> dict:
     env = {
         "DATABASE_URL": url,
         "VAR_DIR": str(OUT / "var"),
-        "SECRET_KEY": "reliability-secret",
+        "SECRET_KEY": "reliability-secret-key-not-for-production",
         "SMTP_URL": f"smtp://127.0.0.1:{port}",
     }
     result: dict = {"database": kind, "people": people}

@@ -199,6 +199,14 @@ def _private(response):
     # The token in the URL is a capability: keep it out of caches and Referer headers.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
+    # No other site may frame these pages and trick a click on a score or on "unsubscribe".
+    directives = [
+        directive.strip()
+        for directive in response.headers.get("Content-Security-Policy", "").split(";")
+        if directive.strip() and directive.split()[0].lower() != "frame-ancestors"
+    ]
+    response.headers["Content-Security-Policy"] = "; ".join([*directives, "frame-ancestors 'none'"])
+    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

@@ -311,8 +311,8 @@ def test_per_minute_cap(database_url, tmp_path, smtp_sink):
     app.extensions["db_engine"].dispose()
 
 
-def test_without_smtp_url_messages_are_eml_files(database_url, tmp_path):
-    from tests.conftest import Api, make_project
+def test_without_smtp_url_messages_are_eml_files(database_url, tmp_path, umask_022):
+    from tests.conftest import Api, file_mode, make_project
     from tests.email.conftest import email_app
 
     app = email_app(database_url, tmp_path / "var", None)
@@ -321,8 +321,11 @@ def test_without_smtp_url_messages_are_eml_files(database_url, tmp_path):
     create_person(api, "ann")
     run_schedule(app)
     assert run_dispatch(app).sent == 1
-    [eml] = list((tmp_path / "var" / "outbox").glob("*.eml"))
+    outbox = tmp_path / "var" / "outbox"
+    [eml] = list(outbox.glob("*.eml"))
     assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in eml.read_bytes()
+    # Owner-only, whatever the umask: each message carries live score and unsubscribe links.
+    assert (file_mode(tmp_path / "var"), file_mode(outbox), file_mode(eml)) == (0o700, 0o700, 0o600)
     app.extensions["db_engine"].dispose()
 
 

@@ -72,12 +72,17 @@ def test_auto_submit_records_exactly_one_response(mail_app, mail_api, live_serve
     ]
 
 
+def one_score_link(app, api, external_id: str) -> str:
+    """The score token of a survey's one invitation, to a new person."""
+    create_survey(api)
+    create_person(api, external_id)
+    run_schedule(app)
+    with app.app_context():
+        return score_token(db().scalar(select(Invitation.id)))
+
+
 def test_without_script_the_button_records(mail_app, mail_api, live_server, browser):
-    create_survey(mail_api)
-    create_person(mail_api, "bob")
-    run_schedule(mail_app)
-    with mail_app.app_context():
-        token = score_token(db().scalar(select(Invitation.id)))
+    token = one_score_link(mail_app, mail_api, "bob")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{live_server}/r/{token}?score=3")
@@ -89,3 +94,29 @@ def test_without_script_the_button_records(mail_app, mail_api, live_server, brow
     context.close()
     with mail_app.app_context():
         assert [r.score for r in db().scalars(select(SurveyResponse))] == [3]
+
+
+def test_another_site_cannot_frame_a_score_link(mail_app, mail_api, live_server, browser):
+    # Framed, the page's own script would post the clicked score: a click-jacking site could
+    # record answers (or an unsubscribe) for whoever's link it got.
+    token = one_score_link(mail_app, mail_api, "eve")
+    framed = f"{live_server}/r/{token}?score=0"
+
+    def hostile(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [f'<iframe src="{framed}"></iframe>'.encode()]
+
+    other_origin = make_server("127.0.0.1", 0, hostile)
+    thread = threading.Thread(target=other_origin.serve_forever, daemon=True)
+    thread.start()
+    page = browser.new_page()
+    page.goto(f"http://127.0.0.1:{other_origin.server_port}/")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(1000)  # time enough for the script in a loaded frame to post
+    [frame] = page.main_frame.child_frames
+    assert not frame.url.startswith(live_server), frame.url
+    page.close()
+    other_origin.shutdown()
+    thread.join(timeout=5)
+    with mail_app.app_context():
+        assert list(db().scalars(select(SurveyResponse))) == []

@@ -113,6 +113,26 @@ def test_forged_altered_and_expired_tokens_get_a_page(mail_app, invitation):
     assert _responses(mail_app) == []
 
 
+def test_no_page_may_be_framed(mail_app, invitation):
+    client = mail_app.test_client()
+    score, unsubscribe = invitation["score"], invitation["unsubscribe"]
+    client.post(f"/r/{score}", data={"score": "9"})
+    pages = [
+        client.get(f"/r/{score}?score=9"),
+        client.get(f"/r/{score}/more"),
+        client.get(f"/r/{score}/thanks"),
+        client.post(f"/r/{score}", data={"score": "nine"}),  # the form again, with its error
+        client.get(f"/u/{unsubscribe}"),
+        client.post(f"/u/{unsubscribe}"),
+        client.get("/r/garbage?score=9"),  # the pages that explain a problem too
+        client.get(f"/u/{score}"),
+    ]
+    for page in pages:
+        assert page.headers["X-Frame-Options"] == "DENY", page.request.path
+        policy = [d.strip() for d in page.headers["Content-Security-Policy"].split(";")]
+        assert [d for d in policy if d.startswith("frame-ancestors")] == ["frame-ancestors 'none'"]
+
+
 def test_closed_survey_and_deleted_person(mail_app, mail_api, invitation):
     client = mail_app.test_client()
     mail_api.patch(f"/api/v1/surveys/{invitation['survey']['id']}", json={"active": False})

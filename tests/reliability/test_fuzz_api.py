@@ -41,7 +41,12 @@ def _fuzz_app():
     engine.dispose()
     limits = {f"RATE_LIMIT_{k}": "1000000/minute" for k in ("WIDGET_IP", "WIDGET_KEY", "API")}
     app = create_app(
-        {"DATABASE_URL": url, "VAR_DIR": str(var), "SECRET_KEY": "fuzz-secret", **limits}
+        {
+            "DATABASE_URL": url,
+            "VAR_DIR": str(var),
+            "SECRET_KEY": "fuzz-secret-key-not-for-production",
+            **limits,
+        }
     )
     with app.app_context():
         new = create_project(db(), "Fuzz")

@@ -77,6 +77,18 @@ def test_cursor_pagination_with_link_header(api):
     assert seen == [f"p{i}" for i in range(7)]
 
 
+def test_link_header_never_reflects_a_forged_host(api):
+    for i in range(3):
+        api.post("/api/v1/people", json={"external_id": f"p{i}"})
+    forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    r = api.get("/api/v1/people?limit=2", headers=forged)
+    link = r.headers["Link"]
+    assert "evil" not in link
+    assert link.startswith("<http://flywheel.test/api/v1/people?limit=2&cursor=")
+    next_page = api.get(link[1 : link.index(">")].removeprefix("http://flywheel.test"))
+    assert [p["external_id"] for p in next_page.json["items"]] == ["p2"]
+
+
 def test_bad_cursor_and_limit(api):
     assert api.get("/api/v1/people?cursor=garbage!").status_code == 422
     assert api.get("/api/v1/people?limit=1001").status_code == 422
