@@ -1,5 +1,5 @@
-"""Real servers for the browser tests: the Flask app on one loopback port, and a host page with
-hostile CSS and a strict Content-Security-Policy on another (so the widget is cross-origin)."""
+"""The host page for the browser tests: hostile CSS and a strict Content-Security-Policy, on a
+loopback port of its own (the app is served on another, so the widget is cross-origin)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import axe_playwright_python
-from werkzeug.serving import make_server
 
 AXE_JS = Path(axe_playwright_python.__file__).parent / "axe.min.js"
 
@@ -73,18 +72,6 @@ def csp(api_origin: str) -> str:
         "style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
         "frame-ancestors 'none'"
     )
-
-
-@contextmanager
-def serve_app(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
 
 
 @contextmanager
