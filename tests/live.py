@@ -1,18 +1,18 @@
-"""A real threaded HTTP server for the app on a loopback port, for browsers and racing clients."""
+"""Real threaded HTTP servers on loopback ports, for browsers and racing clients."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from socketserver import BaseServer
 
 from werkzeug.serving import make_server
 
 
 @contextmanager
-def serve_app(app) -> Iterator[str]:
-    """Serve `app` (one thread per request) until the block ends; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serving(server: BaseServer) -> Iterator[str]:
+    """Run a bound server (one thread per request) until the block ends; yields its base URL."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -21,3 +21,8 @@ def serve_app(app) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def serve_app(app):
+    """The app served on a loopback port, as `with serve_app(app) as base_url:`."""
+    return serving(make_server("127.0.0.1", 0, app, threaded=True))

@@ -3,13 +3,14 @@ loopback port of its own (the app is served on another, so the widget is cross-o
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import axe_playwright_python
+
+from tests.live import serving
 
 AXE_JS = Path(axe_playwright_python.__file__).parent / "axe.min.js"
 
@@ -105,12 +106,5 @@ def serve_host(api_origin: str, key: str, identity_json: str) -> Iterator[str]:
         def log_message(self, *args):  # keep the test output quiet
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        yield url
