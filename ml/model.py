@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
@@ -12,9 +12,11 @@ from sklearn.utils import check_random_state
 
 from ml.clustering import assign, choose_n_themes, fit_centroids, order_by_size
 from ml.features import build_embedder
+from ml.normalise import normalise_text
 from ml.themes import (
     Theme,
     class_tfidf,
+    display_term,
     is_label_term,
     make_label,
     representative_quotes,
@@ -193,12 +195,8 @@ class ThemeModel(ClusterMixin, BaseEstimator):
             rng = check_random_state(self.random_state)
             rows = np.sort(rng.choice(len(texts), self.max_fit_samples, replace=False))
         normalised = self.embedder_.named_steps["normalise"].transform([texts[i] for i in rows])
-        # Labels are told in the texts' own words: the clustering features are stems
-        # ("deliveri"), so the labelling vocabulary is built from the words themselves.
         surface = CountVectorizer(
-            analyzer=MultilingualAnalyzer(
-                stem_length=0, segmenter=self.segmenter, stemmer=None, drop_stop_words=False
-            ),
+            analyzer=self._surface_analyzer(),
             min_df=words.min_df,
             binary=True,
             dtype=np.float32,
@@ -219,6 +217,25 @@ class ThemeModel(ClusterMixin, BaseEstimator):
             )
             themes.append(Theme(c, make_label(terms), terms, int(members.size), quotes))
         return themes
+
+    def _surface_analyzer(self) -> MultilingualAnalyzer:
+        # Labels are told in the texts' own words: the clustering features are stems
+        # ("deliveri"), so the labelling vocabulary is built from the words themselves.
+        return MultilingualAnalyzer(
+            stem_length=0, segmenter=self.segmenter, stemmer=None, drop_stop_words=False
+        )
+
+    def terms_in(self, terms: Sequence[str], texts: Iterable[str]) -> list[str]:
+        """Those of ``terms`` (label terms, as ``themes_`` shows them) that ``texts`` still
+        say, in their given order. Needs no fit; reads ``texts`` only until all are found."""
+        wanted, found = set(terms), set()
+        analyzer = self._surface_analyzer()
+        for text in texts:
+            normalised = normalise_text("" if text is None else str(text), self.max_chars)
+            found.update(wanted.intersection(display_term(f) for f in analyzer(normalised)))
+            if found == wanted:
+                break
+        return [t for t in terms if t in found]
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length document vectors in the model's reduced space."""

@@ -8,9 +8,11 @@ from typing import Any
 
 from flask import Flask, jsonify
 from marshmallow import Schema, fields
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from surveys.db_errors import is_collision, is_foreign_key_violation, is_unique_violation
 from surveys.errors import Conflict, DomainError, Invalid, NotFound
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,26 @@ def register(app: Flask) -> None:
         # cannot hold must still be the client's 422, not our 500.
         log.warning("value out of range for the database: %s", type(exc).__name__)
         return error_response(422, "invalid", "a value is out of range")
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(OperationalError)
+    def _concurrent(exc: Exception):
+        # Last line of defence for races the domain does not name itself: a row changed or
+        # deleted by a concurrent request, or a deadlock the database broke by aborting this
+        # transaction. Each is the client's to retry, never our 500.
+        if isinstance(exc, StaleDataError) or (
+            isinstance(exc, IntegrityError) and is_unique_violation(exc)
+        ):
+            status, message = 409, "a concurrent request changed the same record; retry"
+        elif isinstance(exc, IntegrityError) and is_foreign_key_violation(exc):
+            status, message = 404, "a record this request refers to was deleted meanwhile"
+        elif isinstance(exc, OperationalError) and is_collision(exc):
+            status, message = 409, "the request collided with a concurrent one; retry"
+        else:
+            return _unexpected(exc)
+        log.warning("concurrent change answered %s: %s", status, type(exc).__name__)
+        return error_response(status, CODE_OF_STATUS[status], message)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

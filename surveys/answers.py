@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys import people
 from surveys.clock import to_naive_utc
-from surveys.errors import Conflict, Invalid, NotFound, SurveyClosed
+from surveys.errors import Conflict, Invalid, NotFound, PersonErased, SurveyClosed
 from surveys.inserts import insert_or_ignore
 from surveys.models import Person, Project, Survey, SurveyResponse
 from surveys.period_answers import count_answer, recount
+from surveys.person_locks import deleted_meanwhile, share_person
 from surveys.scoring import is_valid_score
 
 MAX_COMMENT = 5000
@@ -103,6 +105,7 @@ def record_answer(
     same invitation or display updates that response: one invitation, one response.
     """
     _check(session, project_id, answer)
+    share_person(session, person.id)
     existing = _existing(session, project_id, answer)
     if existing is not None:
         if answer.idempotency_key and existing.idempotency_key == answer.idempotency_key:
@@ -113,7 +116,8 @@ def record_answer(
         if answer.comment is not None:
             existing.comment = answer.comment
         existing.updated_at = now
-        session.flush()
+        with deleted_meanwhile(f"response {existing.id} not found"):
+            session.flush()
         if rescored:
             recount(session, _zone(session, project_id), existing)
         return existing, False
@@ -136,7 +140,8 @@ def record_answer(
         created_at=created_at,
         updated_at=now,
     )
-    new_id = insert_or_ignore(session, response)
+    with deleted_meanwhile(f"person {person.id} not found", PersonErased):
+        new_id = insert_or_ignore(session, response)
     if new_id is None:
         # A concurrent request with the same key, invitation or display won the race: answer
         # as if this one had come second.
@@ -146,6 +151,31 @@ def record_answer(
     stored = session.get(SurveyResponse, new_id)
     count_answer(session, _zone(session, project_id), stored)
     return stored, True
+
+
+def record_answer_for(
+    session: Session, project_id: int, who: dict[str, Any], answer: Answer, *, now: datetime
+) -> tuple[SurveyResponse, bool]:
+    """Store an answer for the person `who` matches (by id, external_id or email), creating
+    them when new; returns (response, created).
+
+    A person matched by external_id or email and erased by a concurrent request before the
+    answer was stored is created again, as if the erasure had come first; one named by id
+    is NotFound.
+    """
+    try:
+        return record_answer(session, project_id, _match(session, project_id, who), answer, now=now)
+    except PersonErased:
+        if who.get("id") is not None:
+            raise
+    return record_answer(session, project_id, _match(session, project_id, who), answer, now=now)
+
+
+def _match(session: Session, project_id: int, who: dict[str, Any]) -> Person:
+    person = people.find_person(session, project_id, who)
+    if person is None:
+        person, _ = people.upsert_person(session, project_id, who)
+    return person
 
 
 def _zone(session: Session, project_id: int) -> str:
@@ -164,13 +194,15 @@ def update_response(
     session: Session, project_id: int, response_id: int, changes: dict[str, Any], *, now: datetime
 ) -> SurveyResponse:
     response = get_response(session, project_id, response_id)
+    share_person(session, response.person_id)
     if "comment" in changes:
         response.comment = check_comment(changes["comment"])
     reexcluded = "excluded" in changes and bool(changes["excluded"]) != response.excluded
     if "excluded" in changes:
         response.excluded = bool(changes["excluded"])
     response.updated_at = now
-    session.flush()
+    with deleted_meanwhile(f"response {response_id} not found"):
+        session.flush()
     if reexcluded:
         recount(session, _zone(session, project_id), response)
     return response

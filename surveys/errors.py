@@ -18,6 +18,10 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class PersonErased(NotFound):
+    """The person a write was for was erased by a concurrent request meanwhile."""
+
+
 class Invalid(DomainError):
     code = "invalid"
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from surveys.catalog import get_survey
 from surveys.errors import Invalid
 from surveys.models import Project, SurveyResponse
 from surveys.periods import UNITS, Period, periods_between
@@ -224,6 +225,10 @@ def nps_metrics(session: Session, project: Project, q: MetricsQuery) -> dict[str
         and not q.group_by.startswith("property:")
     ):
         raise Invalid(f"unknown group_by {q.group_by!r}", {"group_by": ["unknown grouping"]})
+    if q.filters.survey_id is not None:
+        # Another project's survey is missing here, as on every route that names one: zeros
+        # would only tell a caller that the id exists somewhere.
+        get_survey(session, project.id, q.filters.survey_id)
     if q.group_by and q.group_by.startswith("property:"):
         parse_property_ref(q.group_by, "group_by")
     weight = weight_of(session, q.weight_property) if q.weight_property is not None else None

@@ -1,4 +1,5 @@
-"""People: upsert by external_id or email, batch upsert, listing, and erasure."""
+"""People: upsert by external_id or email, batch upsert, listing and changes (erasure is
+`surveys.erasure`)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from surveys.clock import to_naive_utc
 from surveys.errors import Conflict, Invalid, NotFound
 from surveys.inserts import insert_or_ignore
-from surveys.models import (
-    Display,
-    Invitation,
-    Person,
-    SurveyResponse,
-    ThemeAssignment,
-)
+from surveys.models import Person
 from surveys.paging import Page, keyset_page
+from surveys.person_locks import deleted_meanwhile
 
 PLAIN_FIELDS = ("name", "locale", "time_zone")
 _CHUNK = 500
+_ERASED_MEANWHILE = "a person was erased while this request changed them; retry"
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -84,7 +81,8 @@ def upsert_person(session: Session, project_id: int, data: dict[str, Any]) -> tu
         person = find_person(session, project_id, data)
         if person is not None:
             _apply(person, data)
-            session.flush()
+            with deleted_meanwhile(_ERASED_MEANWHILE, Conflict):
+                session.flush()
             return person, False
         fresh = Person(project_id=project_id, properties={})
         _apply(fresh, data)
@@ -155,7 +153,8 @@ def upsert_people(
             by_ext[person.external_id] = person
         if person.email:
             by_email.setdefault(person.email, person)
-    session.flush()
+    with deleted_meanwhile(_ERASED_MEANWHILE, Conflict):
+        session.flush()
     return result
 
 
@@ -196,17 +195,6 @@ def update_person(
                 {"external_id": ["already used by another person"]},
             )
     _apply(person, data)
-    session.flush()
+    with deleted_meanwhile(f"person {person_id} not found"):
+        session.flush()
     return person
-
-
-def delete_person(session: Session, project_id: int, person_id: int) -> None:
-    """Erase a person and everything of theirs (the right to erasure)."""
-    person = get_person(session, project_id, person_id)
-    response_ids = select(SurveyResponse.id).where(SurveyResponse.person_id == person.id)
-    session.execute(delete(ThemeAssignment).where(ThemeAssignment.response_id.in_(response_ids)))
-    session.execute(delete(SurveyResponse).where(SurveyResponse.person_id == person.id))
-    session.execute(delete(Display).where(Display.person_id == person.id))
-    session.execute(delete(Invitation).where(Invitation.person_id == person.id))
-    session.delete(person)
-    session.flush()

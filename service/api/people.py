@@ -17,7 +17,8 @@ from service.schemas.people import (
     PersonInSchema,
     PersonSchema,
 )
-from surveys import people
+from surveys import erasure, people
+from surveys.clock import utcnow
 
 bp = api_blueprint("people", __name__, "People who can be surveyed.")
 _row_schema = PersonCreateSchema()
@@ -109,6 +110,11 @@ def patch_person(data, person_id):
 @bp.route("/people/<int:person_id>", methods=["DELETE"])
 @bp.response(204)
 def delete_person(person_id):
-    """Erase a person and everything of theirs: responses, invitations, displays."""
-    people.delete_person(db(), current_project().id, person_id)
+    """Erase a person and everything of theirs.
+
+    Their responses, invitations and displays are deleted, their comments' quotes and the
+    label terms only they said are taken out of the themes, and saved theme models fitted on
+    their comments are dropped (the newest one is queued to be fitted again).
+    """
+    erasure.erase_person(db(), current_project().id, person_id, now=utcnow())
     db().commit()

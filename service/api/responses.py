@@ -14,7 +14,7 @@ from service.schemas.responses import (
     ResponsePatchSchema,
     ResponseSchema,
 )
-from surveys import answers, people
+from surveys import answers
 from surveys.clock import utcnow
 from surveys.response_context import fresh_context, response_contexts
 from surveys.response_filters import ResponseFilters, list_responses
@@ -66,9 +66,6 @@ def record_response(data):
     """
     session, project = db(), current_project()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:255] or None
-    person = people.find_person(session, project.id, data["person"])
-    if person is None:
-        person, _ = people.upsert_person(session, project.id, data["person"])
     answer = answers.Answer(
         survey_id=data["survey_id"],
         score=data["score"],
@@ -79,7 +76,9 @@ def record_response(data):
         properties=data.get("properties"),
         idempotency_key=key,
     )
-    response, created = answers.record_answer(session, project.id, person, answer, now=utcnow())
+    response, created = answers.record_answer_for(
+        session, project.id, data["person"], answer, now=utcnow()
+    )
     session.commit()
     if not created:
         return attach_contexts([response])[0]

@@ -3,28 +3,22 @@ and the follow-up comment is saved into it."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from service.db import db
 from service.dispatch import score_token
 from surveys.models import Invitation, SurveyResponse
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.email.conftest import create_person, create_survey, run_schedule
+from tests.live import serve_app
 
 
 @pytest.fixture
 def live_server(mail_app):
-    server = make_server("127.0.0.1", 0, mail_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve_app(mail_app) as base:
+        yield base
 
 
 @pytest.fixture

@@ -91,6 +91,24 @@ def test_quotes_are_not_duplicates() -> None:
     assert len(quoted) == len(set(quoted)) >= 3
 
 
+def test_terms_in_finds_each_themes_terms_in_its_own_texts_only() -> None:
+    model = ThemeModel(random_state=0).fit(CORPUS)
+    for theme in model.themes_:
+        members = [CORPUS[i] for i in np.flatnonzero(model.labels_ == theme.id)]
+        assert model.terms_in(theme.top_terms, members) == theme.top_terms
+    delivery = model.themes_[model.labels_[0]]
+    # Without the two texts about the parcel and the package, the terms only they said go;
+    # the others stay, in their order.
+    rest = [t for t in DELIVERY if "parcel" not in t and "package" not in t] + REFUND
+    assert delivery.top_terms[:3] == ["delivery", "slow", "took"]
+    assert {"forever", "arrived", "late", "parcel", "package"} <= set(delivery.top_terms)
+    kept = ThemeModel().terms_in(delivery.top_terms, rest)
+    assert kept == ["delivery", "slow", "took", "days", "order"]
+    hotel = ["这家酒店服务很好"]
+    assert ThemeModel().terms_in(["好酒", "店服务", "酒店"], hotel) == ["店服务", "酒店"]
+    assert ThemeModel().terms_in(["refund"], []) == []
+
+
 def test_given_number_of_themes_is_used() -> None:
     model = ThemeModel(n_themes=2, random_state=0).fit(CORPUS)
     assert len(model.themes_) == 2

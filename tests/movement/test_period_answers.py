@@ -5,41 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from service import period_jobs
 from service.db import db
 from surveys import period_answers
 from surveys.answers import Answer, record_answer
-from surveys.models import Display, PeriodAnswer, Person, Project, Survey
+from surveys.models import Display, Person
 from tests.answers import answer
 from tests.conftest import Api, make_project
-from tests.movement.helpers import cells, exclude, movement
+from tests.movement.helpers import cells, exclude, movement, rebuilt, rows
 
 NOW = datetime(2026, 11, 1)
-
-
-def _select(project_id: int):
-    pa = PeriodAnswer
-    surveys = select(Survey.id).where(Survey.project_id == project_id)
-    return select(pa.survey_id, pa.unit, pa.period, pa.person_id, pa.score, pa.response_id).where(
-        pa.survey_id.in_(surveys)
-    )
-
-
-def rows(app, project_id: int) -> set[tuple]:
-    with app.app_context():
-        return set(db().execute(_select(project_id)).all())
-
-
-def rebuilt(app, project_id: int) -> set[tuple]:
-    """The rows a full rebuild makes, rolled back afterwards."""
-    with app.app_context():
-        session = db()
-        period_answers.rebuild(session, session.get(Project, project_id))
-        out = set(session.execute(_select(project_id)).all())
-        session.rollback()
-        return out
 
 
 def test_kept_rows_equal_a_rebuild_after_edits(app, client):

@@ -109,3 +109,31 @@ def test_lists_never_show_another_projects_rows(app, api, other_api):
         r = other_api.get(rule)
         if r.status_code == 200 and isinstance(r.json, dict) and "items" in r.json:
             assert r.json["items"] == [], rule
+
+
+def test_another_projects_survey_id_is_404_on_every_report(app, client, api, other_api):
+    """Reports and exports about a survey answer 404 for another project's survey, as its own
+    routes do. Lists (a cursor, an optional `survey_id`) only filter by it: they answer an
+    empty page, like any filter that matches nothing."""
+    theirs = other_api.post(f"{API}/surveys", json={"name": "Theirs"}).json["id"]
+    r = other_api.post(
+        f"{API}/responses",
+        json={"survey_id": theirs, "person": {"external_id": "them"}, "score": 9},
+    )
+    assert r.status_code == 201
+    spec = client.get("/api/openapi.json").json
+    checked = []
+    for path, operations in spec["paths"].items():
+        operation = operations.get("get")
+        if not isinstance(operation, dict):
+            continue
+        query = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
+        if "survey_id" not in query:
+            continue
+        if "cursor" in query and not query["survey_id"].get("required"):
+            continue
+        r = api.get(f"{path}?survey_id={theirs}")
+        assert r.status_code == 404, (path, r.status_code, r.get_data(as_text=True)[:200])
+        assert r.json["error"]["code"] == "not_found"
+        checked.append(path)
+    assert len(checked) >= 6, checked

@@ -1,16 +1,16 @@
-"""Real servers for the browser tests: the Flask app on one loopback port, and a host page with
-hostile CSS and a strict Content-Security-Policy on another (so the widget is cross-origin)."""
+"""The host page for the browser tests: hostile CSS and a strict Content-Security-Policy, on a
+loopback port of its own (the app is served on another, so the widget is cross-origin)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import axe_playwright_python
-from werkzeug.serving import make_server
+
+from tests.live import serving
 
 AXE_JS = Path(axe_playwright_python.__file__).parent / "axe.min.js"
 
@@ -76,18 +76,6 @@ def csp(api_origin: str) -> str:
 
 
 @contextmanager
-def serve_app(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-@contextmanager
 def serve_host(api_origin: str, key: str, identity_json: str) -> Iterator[str]:
     files = {
         "/": ("text/html", HOST_PAGE.format(api=api_origin, key=key)),
@@ -118,12 +106,5 @@ def serve_host(api_origin: str, key: str, identity_json: str) -> Iterator[str]:
         def log_message(self, *args):  # keep the test output quiet
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        yield url

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from service.db import db
 from surveys.models import Display, SurveyResponse
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
-from tests.widget.browser import AXE_JS, serve_app, serve_host
+from tests.live import serve_app
+from tests.widget.browser import AXE_JS, serve_host
 from tests.widget.conftest import OLD_CUSTOMER
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
