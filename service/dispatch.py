@@ -36,10 +36,12 @@ from surveys.email_render import (
     UNSUBSCRIBE_TOKEN,
     EmailInput,
     EmailTemplate,
+    UnsendableAddress,
     build_message,
     email_template,
     sender_address,
     sender_domain,
+    usable_name,
 )
 from surveys.models import Invitation, Person, Survey
 
@@ -71,15 +73,17 @@ class Composer:
         self.sign_unsubscribe = tokens.signer(UNSUBSCRIBE_PURPOSE)
         self.templates: dict[tuple[int, str | None, bool, bool], EmailTemplate] = {}
 
-    def _template(self, survey: Survey, person: Person, reminder: bool) -> EmailTemplate:
-        key = (survey.id, person.locale, reminder, bool(person.name))
+    def _template(
+        self, survey: Survey, person: Person, reminder: bool, named: bool
+    ) -> EmailTemplate:
+        key = (survey.id, person.locale, reminder, named)
         template = self.templates.get(key)
         if template is None:
             base = self.settings.public_url
             template = self.templates[key] = email_template(
                 EmailInput(
                     locale=person.locale,
-                    person_name=NAME if person.name else None,
+                    person_name=NAME if named else None,
                     product_name=survey.product_name,
                     question=survey.question,
                     subject=survey.email_subject,
@@ -94,16 +98,18 @@ class Composer:
     def message(
         self, invitation_id: int, kind: str, person: Person, survey: Survey
     ) -> tuple[bytes, str]:
-        """The message for one invitation and its Message-ID."""
-        template = self._template(survey, person, kind == "reminder")
+        """The message for one invitation and its Message-ID; `UnsendableAddress` when the
+        person's address cannot be written."""
+        name = usable_name(person.name)
+        template = self._template(survey, person, kind == "reminder", name is not None)
         unsubscribe = self.sign_unsubscribe({"i": invitation_id})
-        parts = template.fill(person.name, self.sign_score({"i": invitation_id}), unsubscribe)
+        parts = template.fill(name, self.sign_score({"i": invitation_id}), unsubscribe)
         message_id = make_msgid(f"inv{invitation_id}", domain=self.domain)
         message = build_message(
             parts,
             sender=self.settings.mail_from,
             recipient=person.email or "",
-            recipient_name=person.name,
+            recipient_name=name,
             message_id=message_id,
             unsubscribe_url=f"{self.settings.public_url}/u/{unsubscribe}",
         )
@@ -253,6 +259,9 @@ class _Batch:
             assert person is not None and person.email and survey is not None
             message, message_id = self.composer.message(claim.id, claim.kind, person, survey)
             return _Ready(claim, person.email, message, message_id)
+        except UnsendableAddress:
+            # Sending it again would fail the same way: cancelled, with the reason.
+            return _Ready(claim, skip="invalid email address")
         except Exception as exc:
             # Raised by `_send`, once the conversation of the message in flight is over.
             return _Ready(claim, error=exc)

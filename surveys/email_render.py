@@ -3,6 +3,10 @@
 Texts are localized by the person's locale (built-in en, ru, zh; per-survey overrides of
 subject, intro and question); links are made by the caller, which signs them.
 
+The headers that carry stored texts (To, Subject) and the sender are written by the standard
+library's SMTP policy, so no value can start a header of its own; a stored name with control
+characters (from before names were checked) is left out of the message altogether.
+
 A dispatcher sends one survey's email to thousands of people who differ only in their name
 and two link tokens, so `email_template` renders it once with markers in those places and
 `EmailTemplate.fill` puts each person's values in: the same text as `render_email`, without
@@ -12,11 +16,12 @@ running Jinja per message.
 from __future__ import annotations
 
 import binascii
+import email.policy
 import re
 import uuid
 from dataclasses import dataclass
-from email.header import Header
-from email.utils import formataddr, formatdate, parseaddr
+from email.headerregistry import Address
+from email.utils import formatdate, parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import escape
 
 from surveys.email_texts import EMAIL_TEXTS
+from surveys.plain_text import is_single_line, single_line
 from surveys.texts import DEFAULT_PRODUCT, base_locale, question_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "email"
@@ -37,6 +43,14 @@ UNSUBSCRIBE_TOKEN = "\x00fw:unsubscribe\x00"
 _SLOTS = (NAME, SCORE_TOKEN, UNSUBSCRIBE_TOKEN)
 _SLOT_RE = re.compile("(" + "|".join(map(re.escape, _SLOTS)) + ")")
 _BASE64_LINE = re.compile(b".{1,76}")
+# SMTP's CRLF lines, 78-column folding, RFC 2047 for non-ASCII, and a ValueError for a value
+# with a line break (it never becomes two headers).
+_POLICY = email.policy.SMTP
+
+
+class UnsendableAddress(ValueError):
+    """The recipient address cannot be written into a message (stored before it was checked,
+    or beyond ASCII, which the transport does not offer)."""
 
 
 @dataclass(frozen=True)
@@ -161,17 +175,45 @@ def email_template(data: EmailInput) -> EmailTemplate:
     )
 
 
-# Cached: a handful of subjects and senders per pass, and folding them costs more than the
-# rest of the message.
+def usable_name(name: str | None) -> str | None:
+    """The name to greet and address someone by; None for a name with control characters,
+    which only a row stored before names were checked can hold."""
+    return name if name and is_single_line(name) else None
+
+
+def _header(name: str, value: str | Address) -> bytes:
+    return _POLICY.fold_binary(*_POLICY.header_store_parse(name, value))
+
+
+# Cached: a handful of senders, subjects and languages per pass, and the policy's parsing
+# and folding costs more than the rest of the message.
 @lru_cache(maxsize=256)
-def _header(value: str) -> str:
-    """ASCII as is; anything else as an RFC 2047 encoded word (Subject, display names)."""
-    return value if value.isascii() else Header(value, "utf-8").encode(maxlinelen=998)
+def _shared_headers(sender: str, subject: str, lang: str) -> bytes:
+    """The headers every message of one template carries."""
+    return b"".join(
+        _header(key, value)
+        for key, value in (
+            ("From", sender),
+            # Survey texts stored before they were checked may hold line breaks.
+            ("Subject", single_line(subject)),
+            ("MIME-Version", "1.0"),
+            ("Content-Language", lang),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            # Bulk mail that auto-responders should not answer (RFC 3834).
+            ("Auto-Submitted", "auto-generated"),
+        )
+    )
 
 
-@lru_cache(maxsize=16)
-def _sender(sender: str) -> str:
-    return formataddr(parseaddr(sender))
+def _to(recipient: str, name: str | None) -> bytes:
+    if not recipient.isascii():
+        raise UnsendableAddress(f"not an ASCII address: {recipient!r}")
+    try:
+        return _header("To", Address(usable_name(name) or "", addr_spec=recipient))
+    except Exception as exc:
+        # The header registry's parser raises many kinds of error for a malformed address
+        # (ValueError, HeaderParseError, defects, IndexError, ...); display names never do.
+        raise UnsendableAddress(f"not a valid address: {recipient!r}") from exc
 
 
 def _base64(text: str) -> bytes:
@@ -191,27 +233,26 @@ def build_message(
     date: str | None = None,
 ) -> bytes:
     """The message as sent (CRLF lines): multipart/alternative, text then HTML, with the
-    RFC 8058 one-click unsubscribe headers.
+    RFC 8058 one-click unsubscribe headers. `UnsendableAddress` when the recipient's address
+    cannot be written.
 
-    Written directly rather than through `email.message`: its header folding cost more
-    than the SMTP conversation itself, and every header here is one we control.
+    From, To and Subject are written by the SMTP policy, as `EmailMessage` would write them;
+    the other headers, made here from the code's and the operator's values (date, message
+    id, unsubscribe link, boundary), and the MIME parts are written directly: a whole
+    `EmailMessage` per message cost more than the SMTP conversation itself.
     """
     boundary = f"=_fw_{uuid.uuid4().hex}"
-    headers = [
-        ("From", _sender(sender)),
-        ("To", formataddr((recipient_name or "", recipient))),
-        ("Subject", _header(parts.subject)),
+    own = (
         ("Date", date or formatdate(usegmt=True)),
         ("Message-ID", message_id),
-        ("MIME-Version", "1.0"),
-        ("Content-Language", parts.lang),
         ("List-Unsubscribe", f"<{unsubscribe_url}>"),
-        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-        # Bulk mail that auto-responders should not answer (RFC 3834).
-        ("Auto-Submitted", "auto-generated"),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
-    ]
-    head = "".join(f"{key}: {value}\r\n" for key, value in headers).encode()
+    )
+    head = (
+        _shared_headers(sender, parts.subject, parts.lang)
+        + _to(recipient, recipient_name)
+        + "".join(f"{key}: {value}\r\n" for key, value in own).encode()
+    )
     body = b"".join(
         b"--%s\r\nContent-Type: text/%s; charset=utf-8\r\n"
         b"Content-Transfer-Encoding: base64\r\n\r\n%s"

@@ -47,10 +47,22 @@ def _drain(spool: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def _xlsx_cell(sheet: Any, kind: str, value: Any) -> Any:
+def _xlsx_text(sheet: Any, value: str) -> Any:
+    """A string cell: never a formula, and without what XML cannot hold."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+    # XML 1.0 cannot carry control characters other than tab and newlines.
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith("="):
+        # openpyxl would store this as a formula; a string cell is never evaluated.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def _xlsx_cell(sheet: Any, kind: str, value: Any) -> Any:
     if value is None:
         return None
     if kind == "time":
@@ -58,13 +70,7 @@ def _xlsx_cell(sheet: Any, kind: str, value: Any) -> Any:
         return datetime.fromisoformat(value).replace(tzinfo=None)
     value = typed_value(kind, value)
     if kind in ("str", "text"):
-        # XML 1.0 cannot carry control characters other than tab and newlines.
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith("="):
-            # openpyxl would store this as a formula; a string cell is never evaluated.
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            return cell
+        return _xlsx_text(sheet, value)
     return value
 
 
@@ -79,18 +85,18 @@ def xlsx_chunks(
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    header = [c.name for c in columns]
     kinds = [c.kind for c in columns]
     sheets = 1
     sheet = book.create_sheet(sheet_title)
-    sheet.append(header)
+    # Property names are the customer's text, as hostile as any value.
+    sheet.append([_xlsx_text(sheet, c.name) for c in columns])
     used = 0
     for batch in batches:
         for row in batch:
             if used == sheet_rows:
                 sheets += 1
                 sheet = book.create_sheet(f"{sheet_title} ({sheets})")
-                sheet.append(header)
+                sheet.append([_xlsx_text(sheet, c.name) for c in columns])
                 used = 0
             sheet.append([_xlsx_cell(sheet, k, v) for k, v in zip(kinds, row, strict=True)])
             used += 1

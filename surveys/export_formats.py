@@ -1,4 +1,4 @@
-"""Export columns and the streaming text writers: CSV (RFC 4180, defanged) and NDJSON.
+"""Export columns and the streaming text writers: CSV (RFC 4180, quoted, defanged) and NDJSON.
 
 A writer takes the columns and an iterator of row batches (sequences in column order, as the
 database hands them over) and yields bytes, one chunk per batch: nothing holds more than a
@@ -82,9 +82,12 @@ def csv_chunks(
     """RFC 4180 CSV (CRLF, quotes doubled) in UTF-8; `excel` adds the BOM Excel looks for.
 
     Text cells are defanged here unless the rows come `defanged` already (by the database).
+    Every field is quoted: a spreadsheet that splits on another separator (`;` in many
+    locales) would otherwise cut `ok;=cmd()` into a second cell that starts a formula.
+    Numbers too, as the database may hand a number over as text (PostgreSQL's JSON values).
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow([c.name for c in columns])
     head = buffer.getvalue().encode()
     yield (UTF8_BOM + head) if excel else head

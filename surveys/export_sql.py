@@ -111,8 +111,10 @@ def property_value(key: str, types: frozenset[str], dialect: str) -> ColumnEleme
     props: ColumnClause[Any] = SurveyResponse.__table__.c.properties
     if dialect == "postgresql":
         return props.op("->>")(literal(key)).label(None)
-    if '"' in key or "\\" in key:
-        # A JSON path cannot quote these characters: look the key up by name instead.
+    if '"' in key or "\\" in key or not (key.isascii() and key.isprintable()):
+        # A JSON path cannot quote a double quote or a backslash, and SQLite matches its
+        # labels against the stored text, where json.dumps wrote non-ASCII and control
+        # characters as \u escapes: look the key up by name instead.
         each = func.json_each(props).table_valued("key", "value", "type").alias("pk")
         value = case(
             (each.c.type == TRUE, literal("true")),

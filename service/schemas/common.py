@@ -1,4 +1,5 @@
-"""Field types shared by the schemas: UTC datetimes, JSON property maps, HH:MM times."""
+"""Field types shared by the schemas: UTC datetimes, JSON property maps, HH:MM times, texts
+without control characters."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from surveys.periods import is_valid_zone
+from surveys.plain_text import is_multi_line, is_single_line
 
 MAX_PROPERTIES = 200
 # Ids are 64-bit: anything larger cannot name a row and must not reach the database driver.
@@ -79,6 +81,35 @@ class Properties(fields.Dict):
             if isinstance(item, str) and len(item) > 1000:
                 raise ValidationError(f"property {key!r} is longer than 1000 characters")
         return result
+
+
+class SingleLine(validate.Validator):
+    """A text that may reach an email header: no line breaks, tabs or other control
+    characters (see `surveys.plain_text`)."""
+
+    error = "must be one line without control characters (line breaks, tabs)"
+
+    def __call__(self, value: str) -> str:
+        if not is_single_line(value):
+            raise ValidationError(self.error)
+        return value
+
+
+class MultiLine(validate.Validator):
+    """A text of several lines: tabs and line breaks, but no other control characters."""
+
+    error = "must not contain control characters other than tabs and line breaks"
+
+    def __call__(self, value: str) -> str:
+        if not is_multi_line(value):
+            raise ValidationError(self.error)
+        return value
+
+
+def one_line(max_length: int, min_length: int = 0, **kwargs: Any) -> fields.String:
+    """A string field of at most `max_length` characters on one line."""
+    length = validate.Length(min=min_length or None, max=max_length)
+    return fields.String(validate=[length, SingleLine()], **kwargs)
 
 
 def validate_zone(value: str) -> None:

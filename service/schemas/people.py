@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.pagination import PageArgs
-from service.schemas.common import Properties, UtcDateTime, validate_zone
+from service.schemas.common import Properties, SingleLine, UtcDateTime, one_line, validate_zone
 
 BATCH_MAX = 10_000
 
@@ -18,8 +18,8 @@ class PersonInSchema(Schema):
         validate=validate.Length(min=1, max=255),
         metadata={"description": "The person's id in your system; the upsert key."},
     )
-    email = fields.Email(validate=validate.Length(max=320), allow_none=True)
-    name = fields.String(validate=validate.Length(max=255), allow_none=True)
+    email = fields.Email(validate=[validate.Length(max=320), SingleLine()], allow_none=True)
+    name = one_line(255, allow_none=True)
     locale = fields.String(
         validate=validate.Regexp(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"),
         allow_none=True,

@@ -2,12 +2,12 @@
 
 from marshmallow import Schema, fields, validate
 
-from service.schemas.common import UtcDateTime, validate_zone
+from service.schemas.common import UtcDateTime, one_line, validate_zone
 
 
 class ProjectSchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = one_line(200, 1)
     time_zone = fields.String(
         validate=validate_zone,
         metadata={

@@ -7,15 +7,15 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.pagination import PageArgs
-from service.schemas.common import UtcDateTime, validate_hhmm
+from service.schemas.common import MultiLine, SingleLine, UtcDateTime, one_line, validate_hhmm
 from surveys.catalog import CHANNELS
 from surveys.scoring import SEGMENTS
 
 
-def _locale_texts(description: str) -> fields.Dict:
+def _locale_texts(description: str, lines: validate.Validator) -> fields.Dict:
     return fields.Dict(
         keys=fields.String(validate=validate.Length(min=2, max=35)),
-        values=fields.String(validate=validate.Length(min=1, max=1000)),
+        values=fields.String(validate=[validate.Length(min=1, max=1000), lines]),
         metadata={"description": description},
     )
 
@@ -36,10 +36,10 @@ class SendWindowSchema(Schema):
 
 class SurveySchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    product_name = fields.String(
+    name = one_line(200, 1, required=True)
+    product_name = one_line(
+        200,
         allow_none=True,
-        validate=validate.Length(max=200),
         metadata={"description": "Substituted for {product} in the question texts."},
     )
     active = fields.Boolean(load_default=True)
@@ -50,17 +50,19 @@ class SurveySchema(Schema):
     )
     question = _locale_texts(
         'Per-locale override of the NPS question, e.g. {"en": "How likely is it that you '
-        'would recommend {product} to a colleague?"}. Built-in texts exist for en, ru, zh.'
+        'would recommend {product} to a colleague?"}. Built-in texts exist for en, ru, zh.',
+        MultiLine(),
     )
     followup = fields.Dict(
         keys=fields.String(validate=validate.OneOf([s.value for s in SEGMENTS])),
         values=fields.Dict(
-            keys=fields.String(), values=fields.String(validate=validate.Length(max=1000))
+            keys=fields.String(),
+            values=fields.String(validate=[validate.Length(max=1000), MultiLine()]),
         ),
         metadata={"description": "Follow-up question per segment and locale."},
     )
-    email_subject = _locale_texts("Per-locale email subject.")
-    email_intro = _locale_texts("Per-locale first paragraph of the email.")
+    email_subject = _locale_texts("Per-locale email subject, one line.", SingleLine())
+    email_intro = _locale_texts("Per-locale first paragraph of the email.", MultiLine())
     cadence_days = fields.Integer(
         validate=validate.Range(min=1, max=3650), metadata={"example": 90}
     )

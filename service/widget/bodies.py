@@ -2,9 +2,9 @@
 
 Each schema is prepared once into a `BodyLoader`, which deserializes a valid body field by field
 with the schema's own fields (same types, validators, defaults; a plain string with a length
-range is checked inline), skipping `Schema.load`'s per-call machinery: a widget visit runs on
-every page view of the host product. The first invalid value hands the body to `Schema.load`,
-so errors read exactly as before.
+range, perhaps on one line, is checked inline), skipping `Schema.load`'s per-call machinery: a
+widget visit runs on every page view of the host product. The first invalid value hands the
+body to `Schema.load`, so errors read exactly as before.
 """
 
 from __future__ import annotations
@@ -16,25 +16,35 @@ from typing import Any
 from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields, missing, validate
 
+from service.schemas.common import SingleLine
 from surveys.errors import Invalid
+from surveys.plain_text import is_single_line
 
 
 class BadBody(Exception):
     """The body is not a JSON object."""
 
 
-def _string_bounds(field: fields.Field) -> tuple[int, int] | None:
-    """(min, max) length of a plain String field checked by Length ranges only, whose
-    deserialization of a str is that str when its length is in range; None for any other."""
+def _string_bounds(field: fields.Field) -> tuple[int, int, bool] | None:
+    """(min, max, one line) of a plain String field checked by Length ranges and perhaps
+    `SingleLine` only, whose deserialization of a str is that str when its length is in range
+    (and it is one line, if asked); None for any other."""
     if type(field) is not fields.String:
         return None
-    low, high = 0, sys.maxsize
+    low, high, one_line = 0, sys.maxsize, False
     for validator in field.validators:
+        if type(validator) is SingleLine:
+            one_line = True
+            continue
         if type(validator) is not validate.Length or validator.equal is not None:
             return None
         low = max(low, validator.min or 0)
         high = min(high, sys.maxsize if validator.max is None else validator.max)
-    return low, high
+    return low, high, one_line
+
+
+def _fits(bounds: tuple[int, int, bool], value: str) -> bool:
+    return bounds[0] <= len(value) <= bounds[1] and (not bounds[2] or is_single_line(value))
 
 
 class BodyLoader:
@@ -45,7 +55,7 @@ class BodyLoader:
         if any(schema._hooks.values()):
             raise TypeError(f"{type(schema).__name__} has hooks; load it with Schema.load")
         self.schema = schema
-        self._fields: dict[str, tuple[str, fields.Field, tuple[int, int] | None]] = {
+        self._fields: dict[str, tuple[str, fields.Field, tuple[int, int, bool] | None]] = {
             field.data_key or name: (name, field, _string_bounds(field))
             for name, field in schema.load_fields.items()
         }
@@ -64,7 +74,7 @@ class BodyLoader:
                 if found is None:  # unknown keys are excluded, as the schema does
                     continue
                 name, field, bounds = found
-                if bounds and type(value) is str and bounds[0] <= len(value) <= bounds[1]:
+                if bounds and type(value) is str and _fits(bounds, value):
                     loaded[name] = value
                 else:
                     loaded[name] = field.deserialize(value, key, body)

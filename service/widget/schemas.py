@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from service.schemas.common import MAX_ID, Properties, UtcDateTime
+from service.schemas.common import MAX_ID, Properties, SingleLine, UtcDateTime, one_line
 from surveys.answers import MAX_COMMENT
 
 ANONYMOUS_ID = validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$", error="8–64 letters, digits, _ or -")
@@ -20,8 +20,8 @@ class IdentitySchema(Schema):
     anonymous_id = fields.String(validate=ANONYMOUS_ID, allow_none=True)
     external_id = fields.String(validate=validate.Length(min=1, max=255), allow_none=True)
     user_hash = fields.String(validate=validate.Length(max=128), allow_none=True)
-    email = fields.Email(validate=validate.Length(max=320), allow_none=True)
-    name = fields.String(validate=validate.Length(max=255), allow_none=True)
+    email = fields.Email(validate=[validate.Length(max=320), SingleLine()], allow_none=True)
+    name = one_line(255, allow_none=True)
     locale = fields.String(validate=validate.Length(max=35), allow_none=True)
     created_at = UtcDateTime(allow_none=True)
     properties = Properties(allow_none=True)

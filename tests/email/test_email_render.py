@@ -14,6 +14,7 @@ from surveys.email_render import (
     SCORES,
     UNSUBSCRIBE_TOKEN,
     EmailInput,
+    EmailParts,
     build_message,
     email_template,
     render_email,
@@ -72,3 +73,22 @@ def test_built_message_parses_with_both_parts_and_the_one_click_headers():
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     assert text == parts.text and html == parts.html
+
+
+def test_a_name_or_subject_with_line_breaks_cannot_add_a_header():
+    evil = "Eve\r\nX-Injected: 1\r\n\r\nINJECTED BODY"
+    parts = render_email(_input("en", None, "tok", "untok", False))
+    parts = EmailParts(evil, parts.text, parts.html, parts.lang)
+    raw = build_message(
+        parts,
+        sender="Acme NPS <nps@acme.test>",
+        recipient="eve@example.com",
+        recipient_name=evil,
+        message_id="<1.inv7@acme.test>",
+        unsubscribe_url=f"{BASE}/u/untok",
+    )
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert "X-Injected" not in message and message.defects == []
+    assert str(message["To"]) == "eve@example.com"
+    assert str(message["Subject"]) == "Eve X-Injected: 1 INJECTED BODY"
+    assert b"INJECTED" not in raw.split(b"\r\n\r\n", 1)[1]

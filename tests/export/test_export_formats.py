@@ -37,7 +37,7 @@ def test_csv_defangs_text_columns_not_chosen_values():
 
 def test_rows_defanged_by_the_database_are_written_as_they_are():
     body = b"".join(csv_chunks(COLUMNS, [[[1, "'=a", "s"]]], defanged=True)).decode()
-    assert body.splitlines()[1] == "1,'=a,s"
+    assert body.splitlines()[1] == '"1","\'=a","s"'
 
 
 def test_header_leaves_before_any_row_is_read():
@@ -50,8 +50,8 @@ def test_header_leaves_before_any_row_is_read():
 
     for writer in (csv_chunks(COLUMNS, batches()),):
         first = next(writer)
-        assert first == b"id,text,kind\r\n" and consumed == []
-        assert next(writer) == b"0,t,s\r\n" and consumed == [0]
+        assert first == b'"id","text","kind"\r\n' and consumed == []
+        assert next(writer) == b'"0","t","s"\r\n' and consumed == [0]
 
 
 def test_ndjson_yields_per_batch():

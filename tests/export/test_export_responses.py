@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from openpyxl import load_workbook
 
+from tests.answers import answer
 from tests.export.conftest import BASE_COLUMNS, TEXT_COLUMNS, TRICKY, as_utc, expected_rows
 
 PROPERTY_COLUMNS = [
@@ -74,7 +75,7 @@ def test_csv_every_column_round_trips(app, api, project, seeded):
         assert got == [csv_text(c, want[c]) for c in table[0]]
     # RFC 4180: CRLF between records, quotes doubled; newlines inside a quoted field kept.
     header = body.split(b"\r\n", 1)[0].decode()
-    assert header.endswith(',"property.odd ""key""",property.plan,property.seats')
+    assert header.endswith(',"property.odd ""key""","property.plan","property.seats"')
     assert b'"Quotes ""inside"", commas, and\na newline\r\nand CRLF"' in body
     comments = {row[table[0].index("comment")] for row in table[1:]}
     assert "'" + TRICKY[0] in comments and "'\tindented by a tab" in comments
@@ -156,7 +157,7 @@ def test_pii_false_leaves_out_email_and_name(api, seeded):
 
 def test_excel_true_adds_a_bom(api, seeded):
     body = export(api, "format=csv&excel=true").get_data()
-    assert body.startswith(b"\xef\xbb\xbfresponse_id,")
+    assert body.startswith(b'\xef\xbb\xbf"response_id",')
     assert read_csv(body[3:])[0][0] == "response_id"
 
 
@@ -303,3 +304,66 @@ def test_theme_column_from_the_latest_finished_run(app, api, project, seeded):
     table = read_csv(export(api, "format=csv").get_data())
     assert table[1][table[0].index("theme")] == "'=Slow support"
     assert expected_rows(app, project.id)[0]["theme"] == "=Slow support"
+
+
+HOSTILE_PROPERTIES = {
+    "bad\x01name\x1f": "x\x02y",
+    "ok;=cmd|' /C calc'!A0": "v",
+    "tab\tname": 1,
+    "тариф": "про",
+}
+
+
+def test_property_names_with_control_characters_or_beyond_ascii_export_in_every_format(api):
+    survey = api.post("/api/v1/surveys", json={"name": "NPS"}).json
+    answer(api, survey["id"], "ann", 9, "2025-01-10T10:00:00Z", properties=HOSTILE_PROPERTIES)
+    names = [f"property.{key}" for key in HOSTILE_PROPERTIES]
+
+    book = load_workbook(io.BytesIO(export(api, "format=xlsx").get_data()))
+    [header, row] = book["responses"].iter_rows(values_only=True)
+    # XML cannot hold them: control characters other than tab are dropped, as in values.
+    assert list(header[-4:]) == [name.replace("\x01", "").replace("\x1f", "") for name in names]
+    assert list(row[-4:]) == ["xy", "v", 1, "про"]
+
+    [header, row] = read_csv(export(api, "format=csv").get_data())
+    assert (header[-4:], row[-4:]) == (names, ["x\x02y", "v", "1", "про"])
+    [record] = [json.loads(line) for line in export(api, "format=ndjson").get_data().splitlines()]
+    assert list(record.items())[-4:] == list(zip(names, HOSTILE_PROPERTIES.values(), strict=True))
+    table = pq.read_table(io.BytesIO(export(api, "format=parquet").get_data()))
+    assert table.column_names[-4:] == names
+    assert [table[name][0].as_py() for name in names] == list(HOSTILE_PROPERTIES.values())
+
+
+FORMULA = "=+-@"
+
+
+def spreadsheet_cells(line: str, separator: str) -> list[str]:
+    """Cells as a spreadsheet splits a line: every double quote opens or closes quoting, and
+    the separator splits only outside quotes (doubled quotes open and close at once)."""
+    cells, cell, quoted = [], [], False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif char == separator and not quoted:
+            cells.append("".join(cell))
+            cell = []
+        else:
+            cell.append(char)
+    return [*cells, "".join(cell)]
+
+
+def test_csv_text_splits_into_no_formula_cell_in_any_locale(api):
+    survey = api.post("/api/v1/surveys", json={"name": "NPS;=1+1"}).json
+    comment = "ok;=cmd|' /C calc'!A0"
+    answer(api, survey["id"], "x,@SUM(1+1)", 9, "2025-01-10T10:00:00Z", comment=comment,
+           properties={"note": "a\t-2+3", "seats;=1": 2})  # fmt: skip
+    body = export(api, "format=csv").get_data().decode()
+    assert f'"{comment}"' in body
+    for line in body.split("\r\n")[:-1]:
+        for separator in ",;\t":
+            cells = spreadsheet_cells(line, separator)
+            assert not [c for c in cells if c.startswith(tuple(FORMULA))], (separator, line)
+    # Every field is quoted, numbers too: quoting is the same for every column and database.
+    [header, row] = read_csv(body.encode())
+    assert body.split("\r\n")[1] == ",".join(f'"{cell}"' for cell in row)
+    assert row[header.index("property.seats;=1")] == "2"

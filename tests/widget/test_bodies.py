@@ -30,6 +30,11 @@ VISITS = [
     {"external_id": "u-1", "force": None},
     {"external_id": "u-1", "user_hash": "ab" * 64, "unknown": {"nested": 1}},
     {"external_id": "u-1", "user_hash": "ab" * 65},
+    {"external_id": "u-1", "name": "Ann Lee"},
+    {"external_id": "u-1", "name": "Eve\r\nX-Injected: 1"},
+    {"external_id": "u-1", "name": "Eve\u2028x", "email": "eve@example.com"},
+    {"external_id": "u-1", "name": "x" * 256},
+    {"external_id": "u-1", "email": "eve@example.com\u2028"},
 ]
 ANSWERS = [
     {},
@@ -46,6 +51,7 @@ FEEDBACK = [
     {"anonymous_id": "3f9c0e1a7b2d4c68", "comment": "x", "page_url": "https://a.example/r"},
     {"anonymous_id": "3f9c0e1a7b2d4c68", "comment": "x", "page_url": "javascript:alert(1)"},
     {"anonymous_id": "3f9c0e1a7b2d4c68"},
+    {"anonymous_id": "3f9c0e1a7b2d4c68", "comment": "x", "name": "Eve\tx"},
 ]
 
 
