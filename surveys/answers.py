@@ -174,7 +174,7 @@ def record_answer_for(
 def _match(session: Session, project_id: int, who: dict[str, Any]) -> Person:
     person = people.find_person(session, project_id, who)
     if person is None:
-        person, _ = people.upsert_person(session, project_id, who)
+        person, _ = people.upsert_person(session, project_id, who, trusted=True)
     return person
 
 

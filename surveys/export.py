@@ -37,6 +37,7 @@ from surveys.export_sql import (
     segment_case,
 )
 from surveys.models import Person, Project, Survey, SurveyResponse
+from surveys.property_refs import property_name
 from surveys.response_context import latest_done_run_id, previous_scores, themes_of
 from surveys.response_filters import ResponseFilters, response_conditions
 
@@ -116,7 +117,8 @@ def _property_columns(
 ) -> list[tuple[str, frozenset[str]]]:
     types = property_types(session, project_id, query.filters)
     if query.properties is not None:
-        return [(key, types.get(key, frozenset())) for key in query.properties]
+        names = [property_name(key, "properties", in_json_path=False) for key in query.properties]
+        return [(key, types.get(key, frozenset())) for key in names]
     if len(types) > MAX_PROPERTY_COLUMNS:
         raise Invalid(
             f"the exported responses have {len(types)} property keys; name at most "

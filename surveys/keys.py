@@ -41,6 +41,9 @@ def user_hash(secret: str, external_id: str) -> str:
 
 
 def verify_user_hash(secret: str, external_id: str, given: str | None) -> bool:
-    if not given:
+    """Whether `given` is the user_hash of external_id; never with an empty secret (a page
+    could sign with one), and as bytes: `compare_digest` refuses non-ASCII text."""
+    if not given or not secret:
         return False
-    return hmac.compare_digest(user_hash(secret, external_id), given.lower())
+    expected = user_hash(secret, external_id).encode()
+    return hmac.compare_digest(expected, given.lower().encode("utf-8", "surrogatepass"))

@@ -52,7 +52,8 @@ class Project(Base):
     periods_zone: Mapped[str | None] = mapped_column(String(64))
     throttle_days: Mapped[int] = mapped_column(Integer, default=30)
     allowed_origins: Mapped[list[Any]] = mapped_column(default=list)
-    require_identity_verification: Mapped[bool] = mapped_column(Boolean, default=False)
+    # On for new projects (see docs/widget.md); projects made before it was keep their value.
+    require_identity_verification: Mapped[bool] = mapped_column(Boolean, default=True)
     # Keys are high-entropy random strings, so a plain SHA-256 is a sufficient hash: the
     # database alone never yields a usable key.
     secret_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -88,6 +89,10 @@ class Person(Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime)
     bounced_at: Mapped[datetime | None] = mapped_column(DateTime)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Written by a trusted door: the secret-key API or a widget visit with a valid user_hash.
+    # A widget visit without one then changes nothing on the person: the publishable key is
+    # public, and must not redirect a customer's survey mail or rewrite their revenue.
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Survey(Base):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -27,7 +27,24 @@ def normalise_email(email: str | None) -> str | None:
     return email.strip().lower() if email else None
 
 
-def _apply(person: Person, data: dict[str, Any]) -> None:
+class Written(Protocol):
+    """A person as a writer sees them: a `Person`, or a row of one."""
+
+    trusted: bool
+
+
+def may_change(person: Written, trusted: bool) -> bool:
+    """Whether a writer may change the person's fields: a trusted one always (the secret-key
+    API, a verified widget visit); an untrusted one (a widget visit without a valid user_hash)
+    only on a person no trusted writer has written."""
+    return trusted or not person.trusted
+
+
+def _apply(person: Person, data: dict[str, Any], trusted: bool) -> None:
+    if not may_change(person, trusted):
+        return
+    if trusted:
+        person.trusted = True
     for name in PLAIN_FIELDS:
         if name in data:
             setattr(person, name, data[name])
@@ -70,8 +87,11 @@ def find_person(session: Session, project_id: int, data: dict[str, Any]) -> Pers
     return None
 
 
-def upsert_person(session: Session, project_id: int, data: dict[str, Any]) -> tuple[Person, bool]:
-    """Create or update one person; returns (person, created)."""
+def upsert_person(
+    session: Session, project_id: int, data: dict[str, Any], *, trusted: bool
+) -> tuple[Person, bool]:
+    """Create or update one person; returns (person, created). An untrusted writer changes
+    nothing on a person a trusted one wrote (`may_change`)."""
     if not data.get("external_id") and not data.get("email") and data.get("id") is None:
         raise Invalid(
             "a person needs an external_id or an email",
@@ -80,12 +100,12 @@ def upsert_person(session: Session, project_id: int, data: dict[str, Any]) -> tu
     for _ in range(2):
         person = find_person(session, project_id, data)
         if person is not None:
-            _apply(person, data)
+            _apply(person, data, trusted)
             with deleted_meanwhile(_ERASED_MEANWHILE, Conflict):
                 session.flush()
             return person, False
-        fresh = Person(project_id=project_id, properties={})
-        _apply(fresh, data)
+        fresh = Person(project_id=project_id, properties={}, trusted=False)
+        _apply(fresh, data, trusted)
         new_id = insert_or_ignore(session, fresh)
         if new_id is not None:
             return session.get(Person, new_id), True
@@ -127,7 +147,8 @@ def _prefetch(
 def upsert_people(
     session: Session, project_id: int, rows: Iterable[tuple[int, dict[str, Any]]]
 ) -> BatchResult:
-    """Upsert many valid rows (index, data) with a few queries instead of one per row."""
+    """Upsert many valid rows (index, data) with a few queries instead of one per row; the
+    server's own writes, so trusted."""
     indexed = list(rows)
     by_ext, by_email = _prefetch(session, project_id, [r for _, r in indexed])
     result = BatchResult()
@@ -148,7 +169,7 @@ def upsert_people(
             result.created += 1
         else:
             result.updated += 1
-        _apply(person, data)
+        _apply(person, data, trusted=True)
         if person.external_id:
             by_ext[person.external_id] = person
         if person.email:
@@ -194,7 +215,7 @@ def update_person(
                 "another person already has this external_id",
                 {"external_id": ["already used by another person"]},
             )
-    _apply(person, data)
+    _apply(person, data, trusted=True)
     with deleted_meanwhile(f"person {person_id} not found"):
         session.flush()
     return person

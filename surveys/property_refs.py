@@ -16,13 +16,27 @@ from surveys.models import SurveyResponse
 PREFIX = "property:"
 
 
+def property_name(name: str, field: str, *, in_json_path: bool = True) -> str:
+    """A property name to look up, checked: never NUL, which neither database compares (SQLite
+    ends a JSON path at it, PostgreSQL refuses it in text); inside a JSON path (metrics,
+    weights) neither a quote nor a backslash, which SQLite's paths cannot escape and would
+    read as another name. The export looks names up by key and takes those."""
+    if "\x00" in name:
+        raise Invalid(f"{field} property names cannot hold NUL", {field: ["bad name"]})
+    if in_json_path and ('"' in name or "\\" in name):
+        raise Invalid(
+            f"{field} property names cannot hold quotes or backslashes", {field: ["bad name"]}
+        )
+    return name
+
+
 def parse_property_ref(value: str, field: str) -> str:
     """'property:mrr' -> 'mrr'."""
     if not value.startswith(PREFIX) or len(value) == len(PREFIX):
         raise Invalid(
             f"{field} must look like property:<name>", {field: ["expected property:<name>"]}
         )
-    return value[len(PREFIX) :]
+    return property_name(value[len(PREFIX) :], field)
 
 
 def weight_of(session: Session, ref: str) -> ColumnElement[float]:
@@ -36,8 +50,7 @@ def numeric_property(session: Session, name: str, field: str) -> ColumnElement[f
     The JSON type is tested first, in each database's own words: a plain cast of a text value
     such as "fifty" fails on PostgreSQL and silently gives 0 on SQLite.
     """
-    if '"' in name or "\\" in name:
-        raise Invalid(f"{field} property names cannot hold quotes", {field: ["bad name"]})
+    property_name(name, field)
     props = SurveyResponse.properties
     if session.get_bind().dialect.name == "postgresql":
         is_number = func.json_typeof(props[name]) == "number"

@@ -18,7 +18,7 @@ from surveys.clock import to_naive_utc
 from surveys.errors import Conflict, Invalid, NotFound
 from surveys.keys import verify_user_hash
 from surveys.models import Display, Person, Project, Survey, SurveyResponse
-from surveys.people import normalise_email, upsert_person
+from surveys.people import may_change, normalise_email, upsert_person
 from surveys.scoring import segment_of
 from surveys.texts import base_locale, followup_text, question_text
 from surveys.widget_history import SurveyState, VisitorRow, VisitorState, visitor_state
@@ -87,23 +87,26 @@ class Claim(NamedTuple):
     data: dict[str, Any]  # always with external_id
     identified: bool
     verified: bool
+    # Signed with a valid user_hash: may change what the server wrote (`people.may_change`).
+    trusted: bool = False
 
 
 def claim(project: WidgetProject, identity: Identity, *, identity_secret: str) -> Claim:
     """Which person a visit speaks for.
 
     On a project that requires identity verification, an external_id without a valid user_hash
-    is ignored: the visitor is served anonymously and cannot read or change that person.
+    is ignored: the visitor is served anonymously and cannot read or change that person. On
+    one that does not, it is taken, but changes only a person the widget itself made unless
+    the user_hash is valid.
     """
     verified = True
     if identity.external_id:
-        verified = not project.require_identity_verification or verify_user_hash(
-            identity_secret, identity.external_id, identity.user_hash
-        )
+        signed = verify_user_hash(identity_secret, identity.external_id, identity.user_hash)
+        verified = signed or not project.require_identity_verification
         if verified:
             data = {k: v for k, v in identity.fields.items() if k in IDENTITY_FIELDS}
             data["external_id"] = identity.external_id
-            return Claim(data, identified=True, verified=True)
+            return Claim(data, identified=True, verified=True, trusted=signed)
     if not identity.anonymous_id:
         raise Invalid(
             "a visit needs an anonymous_id or an external_id",
@@ -140,8 +143,15 @@ def _unchanged(person: Person | VisitorRow, data: dict[str, Any]) -> bool:
 
 
 def _is_current(person: Person | VisitorRow, who: Claim) -> bool:
-    """True when the visit brings nothing new: most visits repeat what the last one said."""
-    return _unchanged(person, who.data) and (who.identified or person.anonymous)
+    """True when the visit brings nothing new it may write: most visits repeat what the last
+    one said, and an unsigned one may write nothing on a person the server wrote."""
+    if not may_change(person, who.trusted):
+        return True
+    return (
+        _unchanged(person, who.data)
+        and (who.identified or person.anonymous)
+        and (person.trusted or not who.trusted)
+    )
 
 
 @functools.cache
@@ -165,7 +175,7 @@ def _upsert(session: Session, project_id: int, who: Claim) -> Person:
 
 def _write_person(session: Session, project_id: int, who: Claim) -> Person:
     """Create the person or bring them up to date (`upsert_person` finds them itself)."""
-    person, _ = upsert_person(session, project_id, who.data)
+    person, _ = upsert_person(session, project_id, who.data, trusted=who.trusted)
     if not who.identified and not person.anonymous:
         person.anonymous = True
         session.flush()

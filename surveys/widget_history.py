@@ -40,6 +40,7 @@ class VisitorRow(NamedTuple):
     added_at: datetime | None
     properties: dict[str, Any] | None
     anonymous: bool
+    trusted: bool
 
 
 class SurveyState(NamedTuple):
@@ -96,6 +97,7 @@ def _statement() -> PreparedSelect:
             PEOPLE.c.added_at,
             PEOPLE.c.properties,
             PEOPLE.c.anonymous,
+            PEOPLE.c.trusted,
             latest(EMAILS.c.sent_at, EMAILS.c.person_id == person).label("last_email"),
             survey.label("survey_id"),
             SURVEYS.c.active,
@@ -154,6 +156,7 @@ def visitor_state(
         added_at=first.added_at,
         properties=first.properties,
         anonymous=first.anonymous,
+        trusted=first.trusted,
     )
     surveys = [row for row in rows if row.survey_id is not None]
     # Any contact of any survey, by any door: the latest answer, display or email.

@@ -17,6 +17,7 @@ from service import tokens
 from service.db import db
 from service.dispatch import SCORE_PURPOSE, UNSUBSCRIBE_MAX_AGE_SECONDS, UNSUBSCRIBE_PURPOSE
 from service.pages.texts import PAGE_TEXTS
+from service.strict_input import field_problems
 from surveys import link_answers
 from surveys.clock import utcnow
 from surveys.errors import DomainError, Invalid, NotFound, SurveyClosed
@@ -111,6 +112,8 @@ def record(token: str):
     """Record the score (first form) or the comment (follow-up form), then redirect."""
     ctx = _score_context(token)
     lang = base_locale(ctx.person.locale)
+    if field_problems(request.form):
+        raise Invalid("the form holds text that cannot be stored")
     if request.form.get("step") == "comment":
         comment = (request.form.get("comment") or "").strip()
         if comment:

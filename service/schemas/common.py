@@ -3,6 +3,7 @@ without control characters."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,9 @@ from surveys.plain_text import is_multi_line, is_single_line
 MAX_PROPERTIES = 200
 # Ids are 64-bit: anything larger cannot name a row and must not reach the database driver.
 MAX_ID = 2**63 - 1
+# A property number fits a 64-bit integer (the export's typed columns) and, squared and summed
+# as a weight, a double: past it a value breaks exports and metrics rather than meaning more.
+MAX_PROPERTY_NUMBER = 2**63 - 1
 
 
 def id_field(**kwargs: Any) -> fields.Integer:
@@ -55,7 +59,9 @@ class UtcDateTime(fields.DateTime):
 
 
 class Properties(fields.Dict):
-    """A flat JSON object of strings, numbers and booleans (or null to remove a key)."""
+    """A flat JSON object of strings, finite numbers within ±(2^63 − 1), booleans and nulls:
+    the one check of every door's properties. Flat keeps it shallow (no nesting to recurse)
+    and small (at most 200 keys of 100 characters, values of 1,000)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
@@ -74,13 +80,19 @@ class Properties(fields.Dict):
         for key, item in result.items():
             if not key or len(key) > 100:
                 raise ValidationError("property names are 1–100 characters")
-            if isinstance(item, float) and item != item:
-                raise ValidationError(f"property {key!r} is not a number")
             if item is not None and not isinstance(item, (str, int, float, bool)):
                 raise ValidationError(f"property {key!r} must be a string, number or boolean")
             if isinstance(item, str) and len(item) > 1000:
                 raise ValidationError(f"property {key!r} is longer than 1000 characters")
+            if isinstance(item, (int, float)) and not _plain_number(item):
+                raise ValidationError(
+                    f"property {key!r} must be a finite number within ±(2^63 − 1)"
+                )
         return result
+
+
+def _plain_number(value: float) -> bool:
+    return math.isfinite(value) and abs(value) <= MAX_PROPERTY_NUMBER
 
 
 class SingleLine(validate.Validator):

@@ -26,7 +26,11 @@ class ProjectSchema(Schema):
         metadata={"description": "Origins allowed to embed the widget (CORS)."},
     )
     require_identity_verification = fields.Boolean(
-        metadata={"description": "The widget must send a valid user_hash to act as a person."}
+        metadata={
+            "description": "The widget must send a valid user_hash to act as a person (on "
+            "for new projects). Off, an unsigned visit still never changes a person the "
+            "server wrote."
+        }
     )
     key_prefix = fields.String(dump_only=True)
     created_at = UtcDateTime(dump_only=True)

@@ -9,7 +9,6 @@ body to `Schema.load`, so errors read exactly as before.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -17,6 +16,7 @@ from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields, missing, validate
 
 from service.schemas.common import SingleLine
+from service.strict_input import MalformedJson, UnstorableText, loads
 from surveys.errors import Invalid
 from surveys.plain_text import is_single_line
 
@@ -89,19 +89,22 @@ class BodyLoader:
 
 
 def _json_body() -> Any:
-    """The body parsed as JSON whatever its content type (widget.js sends text/plain, so that
-    browsers skip the CORS preflight round trip); None when it is not JSON."""
+    """The body parsed as JSON (`strict_input.loads`) whatever its content type (widget.js
+    sends text/plain, so that browsers skip the CORS preflight round trip); None when it is
+    not JSON."""
     environ = request.environ
     length = environ.get("CONTENT_LENGTH", "")
+    # A body of a stated length within the limit, which is every widget.js call, is read
+    # straight from the server's stream: werkzeug's `get_data` first wraps the stream in
+    # limiting readers, a measurable share of a visit. Anything else (no length, chunked,
+    # over the limit: 413) goes through werkzeug.
+    if length.isascii() and length.isdigit() and int(length) <= _limit():
+        data = environ["wsgi.input"].read(int(length))
+    else:
+        data = request.get_data()
     try:
-        # A body of a stated length within the limit, which is every widget.js call, is read
-        # straight from the server's stream: werkzeug's `get_data` first wraps the stream in
-        # limiting readers, a measurable share of a visit. Anything else (no length, chunked,
-        # over the limit: 413) goes through werkzeug.
-        if length.isascii() and length.isdigit() and int(length) <= _limit():
-            return json.loads(environ["wsgi.input"].read(int(length)))
-        return json.loads(request.get_data())
-    except (ValueError, RecursionError):  # not UTF-8 or not JSON; nested beyond the stack
+        return loads(data)
+    except MalformedJson:
         return None
 
 
@@ -112,11 +115,16 @@ def _limit() -> int:
 
 def parse(loader: BodyLoader) -> dict[str, Any]:
     """The request's JSON object, loaded; `BadBody` or `Invalid` (422) when it is not one."""
-    body = _json_body()
-    if not isinstance(body, dict):
-        raise BadBody()
     try:
+        body = _json_body()
+        if not isinstance(body, dict):
+            raise BadBody()
         return loader.load(body)
+    except UnstorableText as exc:
+        if not isinstance(exc.value, dict):
+            raise BadBody() from exc
+        messages = exc.messages
     except ValidationError as exc:
-        message = "invalid fields: " + ", ".join(sorted(exc.messages))
-        raise Invalid(message, {"json": exc.messages}) from exc
+        messages = exc.messages
+    message = "invalid fields: " + ", ".join(sorted(map(str, messages)))
+    raise Invalid(message, {"json": messages})

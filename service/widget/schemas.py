@@ -19,7 +19,14 @@ class IdentitySchema(Schema):
 
     anonymous_id = fields.String(validate=ANONYMOUS_ID, allow_none=True)
     external_id = fields.String(validate=validate.Length(min=1, max=255), allow_none=True)
-    user_hash = fields.String(validate=validate.Length(max=128), allow_none=True)
+    # Printable ASCII, as a hex digest is: anything else cannot be one.
+    user_hash = fields.String(
+        validate=[
+            validate.Length(max=128),
+            validate.Regexp(r"^[\x21-\x7e]*$", error="printable ASCII only (a hex digest)"),
+        ],
+        allow_none=True,
+    )
     email = fields.Email(validate=[validate.Length(max=320), SingleLine()], allow_none=True)
     name = one_line(255, allow_none=True)
     locale = fields.String(validate=validate.Length(max=35), allow_none=True)

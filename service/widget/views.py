@@ -42,17 +42,18 @@ def _identity(data: dict[str, Any]) -> widget.Identity:
     )
 
 
-def _identity_secret(project: widget.WidgetProject) -> str:
-    # Only a project that verifies identities reads it: other visits skip deriving it.
-    if not project.require_identity_verification:
+def _identity_secret(project: widget.WidgetProject, identity: widget.Identity) -> str:
+    # Read only when there is a hash to check or a project that requires one: other visits
+    # skip deriving it.
+    if not (identity.user_hash or project.require_identity_verification):
         return ""
     return identity_secret(current_app.config["SECRET_KEY"], project.identity_salt)
 
 
 def _visitor(data: dict[str, Any]) -> widget.Visitor:
-    project = access.widget_project()
+    project, identity = access.widget_project(), _identity(data)
     return widget.resolve_visitor(
-        db(), project, _identity(data), identity_secret=_identity_secret(project)
+        db(), project, identity, identity_secret=_identity_secret(project, identity)
     )
 
 
@@ -66,12 +67,12 @@ def _display_of(token: str) -> tuple[int, str | None]:
 @bp.post("/visits")
 def visits():
     data = parse(VISIT)
-    session, project = db(), access.widget_project()
+    session, project, identity = db(), access.widget_project(), _identity(data)
     result = widget.visit(
         session,
         project,
-        _identity(data),
-        identity_secret=_identity_secret(project),
+        identity,
+        identity_secret=_identity_secret(project, identity),
         now=utcnow(),
         locale=data.get("locale") or data.get("browser_locale"),
         survey_id=data.get("survey_id"),

@@ -60,10 +60,14 @@ def test_a_name_with_control_characters_is_refused_by_the_api(mail_api, name):
         "/api/v1/people/batch",
         json={"people": [{"external_id": "ok", "name": "Ok"}, {"external_id": "x", "name": name}]},
     )
-    assert batch.status_code == 200
-    body = batch.get_json()
-    assert (body["created"], body["failed"]) == (1, 1)
-    assert [(e["index"], list(e["errors"])) for e in body["errors"]] == [(1, ["name"])]
+    if "\x00" in name:
+        # NUL cannot be stored at all, so it refuses the whole batch (tests/security).
+        assert batch.status_code == 422
+    else:
+        assert batch.status_code == 200
+        body = batch.get_json()
+        assert (body["created"], body["failed"]) == (1, 1)
+        assert [(e["index"], list(e["errors"])) for e in body["errors"]] == [(1, ["name"])]
     assert mail_api.get(f"/api/v1/people/{person['id']}").get_json()["name"] == "Eve"
 
 
@@ -76,7 +80,7 @@ def test_an_email_address_with_a_line_separator_is_refused(mail_api):
 
 def test_a_widget_visit_cannot_inject_headers_into_the_survey_email(mail_app, mail_api, smtp_sink):
     create_survey(mail_api)
-    widget = Widget(mail_app.test_client(), mail_api.keys.publishable_key)
+    widget = Widget.of(mail_app.test_client(), mail_api.keys)
     identity = {"external_id": "eve", "email": "eve@example.com", "created_at": OLD_CUSTOMER}
     assert widget.visit(**identity, name="Eve").status_code == 200
 

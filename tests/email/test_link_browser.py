@@ -3,9 +3,12 @@ and the follow-up comment is saved into it."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from service.db import db
 from service.dispatch import score_token

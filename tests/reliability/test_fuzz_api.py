@@ -51,7 +51,7 @@ def _fuzz_app():
     with app.app_context():
         new = create_project(db(), "Fuzz")
         create_survey(db(), new.project.id, {"name": "Fuzzed"})
-        upsert_person(db(), new.project.id, {"external_id": "fuzz-person"})
+        upsert_person(db(), new.project.id, {"external_id": "fuzz-person"}, trusted=True)
         db().commit()
     return app, {"Authorization": f"Bearer {new.keys.secret_key}"}, new.keys.publishable_key
 

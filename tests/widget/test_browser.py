@@ -12,6 +12,7 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from service.db import db
+from surveys.keys import user_hash
 from surveys.models import Display, SurveyResponse
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.live import serve_app
@@ -30,6 +31,11 @@ IDENTITY = {
 }
 
 
+def signed(project) -> dict:
+    """The identity as the host's server renders it: with the user_hash it computed."""
+    return {**IDENTITY, "user_hash": user_hash(project.identity_secret, IDENTITY["external_id"])}
+
+
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as pw:
@@ -43,7 +49,11 @@ def site(app, api, project, survey):
     """(host page URL, API origin) with the host's origin allowed by the project."""
     with (
         serve_app(app) as api_origin,
-        serve_host(api_origin, project.publishable_key, json.dumps(IDENTITY)) as host,
+        serve_host(
+            api_origin,
+            project.publishable_key,
+            json.dumps(signed(project)),
+        ) as host,
     ):
         r = api.patch("/api/v1/project", json={"allowed_origins": [host]})
         assert r.status_code == 200

@@ -14,14 +14,14 @@ def allowed(api, survey):
 
 
 def test_allowed_origin_gets_the_header(allowed, client, project):
-    r = Widget(client, project.publishable_key, origin=APP).customer()
+    r = Widget.of(client, project, origin=APP).customer()
     assert r.status_code == 200
     assert r.headers["Access-Control-Allow-Origin"] == APP
     assert "Origin" in r.headers["Vary"]
 
 
 def test_errors_are_readable_by_an_allowed_origin(allowed, client, project):
-    r = Widget(client, project.publishable_key, origin=APP).visit(anonymous_id="x")
+    r = Widget.of(client, project, origin=APP).visit(anonymous_id="x")
     assert r.status_code == 422 and r.headers["Access-Control-Allow-Origin"] == APP
 
 
@@ -29,7 +29,7 @@ def test_errors_are_readable_by_an_allowed_origin(allowed, client, project):
     "origin", ["https://evil.example", "http://app.example.com", "https://app.example.com:8443"]
 )
 def test_other_origin_is_refused(allowed, client, project, api, origin):
-    r = Widget(client, project.publishable_key, origin=origin).customer()
+    r = Widget.of(client, project, origin=origin).customer()
     assert r.status_code == 403 and r.json["error"]["code"] == "origin_not_allowed"
     assert "Access-Control-Allow-Origin" not in r.headers
     # Refused before anything happened: no person was created.
@@ -37,12 +37,12 @@ def test_other_origin_is_refused(allowed, client, project, api, origin):
 
 
 def test_no_origin_configured_refuses_browsers(client, project, survey):
-    r = Widget(client, project.publishable_key, origin=APP).customer()
+    r = Widget.of(client, project, origin=APP).customer()
     assert r.status_code == 403
 
 
 def test_server_calls_without_origin_need_no_cors(client, project, survey):
-    r = Widget(client, project.publishable_key).customer()
+    r = Widget.of(client, project).customer()
     assert r.status_code == 200 and "Access-Control-Allow-Origin" not in r.headers
 
 
@@ -80,7 +80,7 @@ def test_preflight_without_a_valid_key(allowed, client):
 
 def test_origins_changed_through_the_api_apply(app, api, client, project, survey):
     app.extensions["widget_keys"].ttl = 0
-    caller = Widget(client, project.publishable_key, origin=APP)
+    caller = Widget.of(client, project, origin=APP)
     assert caller.customer().status_code == 403
     api.patch("/api/v1/project", json={"allowed_origins": [APP]})
     assert caller.customer().status_code == 200
@@ -145,4 +145,4 @@ def test_rotated_key_stops_working(app, client, project, survey):
     with app.app_context():
         rotate_keys(db(), project.id)
         db().commit()
-    assert Widget(client, project.publishable_key).customer().status_code == 401
+    assert Widget.of(client, project).customer().status_code == 401

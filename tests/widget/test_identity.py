@@ -35,9 +35,7 @@ def test_missing_or_wrong_hash_is_anonymous(strict, widget, project, api, bad):
     api.post("/api/v1/people", json={"external_id": "u-1", "email": "ann@example.com"})
     given = signed(project, "u-2") if bad == "SIGNED-FOR-u-2" else bad
     body = {"anonymous_id": "anon-visitor-1", "email": "evil@example.com", "name": "Mallory"}
-    if given is not None:
-        body["user_hash"] = given
-    r = widget.customer(**body)
+    r = widget.customer(**body, user_hash=given)
     assert r.status_code == 200
     assert r.json["identified"] is False and r.json["identity"] == "unverified"
     # Could not change that person...
@@ -92,6 +90,7 @@ def test_feedback_with_wrong_hash_is_anonymous(strict, api, widget):
 
 
 def test_without_the_setting_any_external_id_is_taken(widget, api, survey):
+    api.patch("/api/v1/project", json={"require_identity_verification": False})
     r = widget.visit(external_id="u-1", created_at=OLD_CUSTOMER, user_hash="whatever")
     assert r.json["identified"] is True
     assert len(api.get("/api/v1/people?external_id=u-1").json["items"]) == 1

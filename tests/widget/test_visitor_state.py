@@ -143,7 +143,7 @@ def test_statements_of_a_visit(tmp_path, sqlite_template):
 
     keys = make_project(app)
     Api(app.test_client(), keys).post("/api/v1/surveys", json={"name": "NPS"})
-    widget = Widget(app.test_client(), keys.publishable_key)
+    widget = Widget.of(app.test_client(), keys)
 
     widget.customer("u-0")  # the project's settings are now cached for the key
 
@@ -159,4 +159,13 @@ def test_statements_of_a_visit(tmp_path, sqlite_template):
     assert run() == ["SELECT"]  # the same page view again: resumed, nothing written
     assert run(locale="ru") == ["SELECT", "SELECT", "UPDATE", "SELECT"]
     assert run(locale="ru") == ["SELECT"]
+    # Unsigned, on a project that lets it identify: a person the server wrote takes nothing
+    # from it, so a changed body costs no more than a repeated one.
+    owner = Api(app.test_client(), keys)
+    owner.patch("/api/v1/project", json={"require_identity_verification": False})
+    app.extensions["widget_keys"].clear()
+    widget = Widget(app.test_client(), keys.publishable_key)
+    widget.customer("u-0")  # the new settings cached again
+    assert run(locale="en", email="evil@example.com", user_hash=None) == ["SELECT"]
+    assert owner.get("/api/v1/people?external_id=u-1").json["items"][0]["locale"] == "ru"
     app.extensions["db_engine"].dispose()
