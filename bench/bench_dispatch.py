@@ -26,10 +26,11 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 
 from service.db import db
-from service.dispatch import compose, dispatch
 from service.factory import create_app
-from surveys import catalog, outbox
+from service.worker.dispatch import compose, dispatch
+from surveys import catalog
 from surveys.clock import utcnow
+from surveys.email import outbox
 from surveys.models import Invitation, Person, Survey
 from surveys.projects import create_project
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from bench.dataset import build
 from service.db import make_engine
-from surveys.export import ExportQuery, plan_export
+from surveys.export.responses import ExportQuery, plan_export
 from surveys.models import Project, SurveyResponse
 from surveys.projects import rotate_keys
 from surveys.response_filters import ResponseFilters

@@ -25,8 +25,9 @@ from sqlalchemy import func, insert, select
 from service import migrate
 from service.db import db
 from service.factory import create_app
-from surveys import catalog, outbox
+from surveys import catalog
 from surveys.clock import utcnow
+from surveys.email import outbox
 from surveys.models import Invitation, Person, SurveyResponse
 from surveys.projects import create_project
 

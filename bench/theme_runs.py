@@ -6,8 +6,8 @@ cycled), then measures in the same process:
 
 - baseline: `ThemeModel(random_state=0).fit(texts)` alone;
 - a theme run: load the comments by SQL, fit, store friction points and one assignment per
-  comment, measure every point in SQL, save the model (`surveys.friction.fit_run`);
-- assigning 5,000 new responses with the saved model (`surveys.theme_assign.assign_new`)
+  comment, measure every point in SQL, save the model (`surveys.themes.fitting.fit_run`);
+- assigning 5,000 new responses with the saved model (`surveys.themes.assignment.assign_new`)
   against `predict` alone on the same texts.
 
 It prints each figure with its ratio to the baseline, the peak memory of the process, and
@@ -35,12 +35,12 @@ from sqlalchemy.orm import Session
 from ml import ThemeModel, load_model
 from service import migrate
 from service.db import make_engine
-from surveys import theme_runs
 from surveys.catalog import create_survey
-from surveys.friction import fit_run
 from surveys.models import ThemeAssignment
 from surveys.projects import create_project
-from surveys.theme_assign import assign_new
+from surveys.themes import runs
+from surveys.themes.assignment import assign_new
+from surveys.themes.fitting import fit_run
 
 FILES = ("banking77_test.csv", "ru_city_complaints.csv", "zh_shopping_complaints.csv")
 NOW = datetime(2026, 1, 1)
@@ -104,7 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--comments", type=int, default=20000)
-    parser.add_argument("--out", type=Path, default=Path("bench/out/theme_runs.db"))
+    parser.add_argument("--out", type=Path, default=Path("bench/out/runs.db"))
     args = parser.parse_args()
     rows = read_texts(args.data)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -122,8 +122,8 @@ def main() -> None:
 
     engine = make_engine(f"sqlite:///{args.out}")
     with Session(engine, expire_on_commit=False) as session:
-        run = theme_runs.queue_run(session, ids[0], theme_runs.make_params(), now=NOW)
-        theme_runs.claim_run(session, "bench", now=NOW, run_id=run.id)
+        run = runs.queue_run(session, ids[0], runs.make_params(), now=NOW)
+        runs.claim_run(session, "bench", now=NOW, run_id=run.id)
         session.commit()
         started = time.perf_counter()
         fit_run(session, run, now=NOW)

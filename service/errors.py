@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from surveys.db_errors import is_collision, is_foreign_key_violation, is_unique_violation
+from surveys.database.errors import is_collision, is_foreign_key_violation, is_unique_violation
 from surveys.errors import Conflict, DomainError, Invalid, NotFound
 
 log = logging.getLogger(__name__)

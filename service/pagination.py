@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from flask import current_app, jsonify, request
 from marshmallow import Schema, fields, validate
 
+from surveys.database.paging import Page
 from surveys.errors import Invalid
-from surveys.paging import Page
 
 MAX_LIMIT = 1000
 

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from surveys import people
 from surveys.clock import to_naive_utc
+from surveys.database.inserts import insert_or_ignore
 from surveys.errors import Conflict, Invalid, NotFound, PersonErased, SurveyClosed
-from surveys.inserts import insert_or_ignore
 from surveys.models import Person, Project, Survey, SurveyResponse
 from surveys.period_answers import count_answer, recount
 from surveys.person_locks import deleted_meanwhile, share_person
-from surveys.scoring import is_valid_score
+from surveys.segments import is_valid_score
 
 MAX_COMMENT = 5000
 RESPONSE_CHANNELS = ("api", "email", "widget", "link", "import")

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.database.paging import Page, keyset_page
 from surveys.errors import Invalid, NotFound
 from surveys.models import Survey
-from surveys.paging import Page, keyset_page
 
 CHANNELS = ("email", "widget", "link")
 DEFAULT_WINDOW = {"send_window_start": "09:00", "send_window_end": "17:00"}

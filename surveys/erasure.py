@@ -1,7 +1,7 @@
 """Erasing a person (the right to erasure): their rows, and every copy of their words.
 
 Their answers, period rows, displays and invitations are deleted; their comments are first
-taken out of stored themes and saved models (`surveys.theme_erasure`). The person row is
+taken out of stored themes and saved models (`surveys.themes.erasure`). The person row is
 locked before anything else, the order every writer on a person keeps
 (`surveys.person_locks`), so an erasure racing answers and edits neither deadlocks with them
 nor leaves a row pointing at nobody.
@@ -23,7 +23,7 @@ from surveys.models import (
     ThemeAssignment,
 )
 from surveys.person_locks import lock_person_for_erasure
-from surveys.theme_erasure import forget_comments
+from surveys.themes.erasure import forget_comments
 
 
 def erase_person(session: Session, project_id: int, person_id: int, *, now: datetime) -> None:

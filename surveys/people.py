@@ -12,10 +12,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from surveys.clock import to_naive_utc
+from surveys.database.inserts import insert_or_ignore
+from surveys.database.paging import Page, keyset_page
 from surveys.errors import Conflict, Invalid, NotFound
-from surveys.inserts import insert_or_ignore
 from surveys.models import Person
-from surveys.paging import Page, keyset_page
 from surveys.person_locks import deleted_meanwhile
 
 PLAIN_FIELDS = ("name", "locale", "time_zone")

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from surveys.db_errors import is_foreign_key_violation
+from surveys.database.errors import is_foreign_key_violation
 from surveys.errors import DomainError, NotFound, PersonErased
 from surveys.models import Person
 

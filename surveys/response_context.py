@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from surveys.models import FrictionPoint, SurveyResponse, ThemeAssignment, ThemeRun
-from surveys.scoring import SEGMENT_RANK, Segment, segment_of
+from surveys.segments import SEGMENT_RANK, Segment, segment_of
 
 
 def previous_scores(project_id: int) -> Select:

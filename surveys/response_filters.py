@@ -10,9 +10,9 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from surveys.clock import to_naive_utc
+from surveys.database.paging import Page, keyset_page
 from surveys.models import SurveyResponse
-from surveys.paging import Page, keyset_page
-from surveys.scoring import Segment, score_range
+from surveys.segments import Segment, score_range
 
 
 @dataclass(frozen=True)

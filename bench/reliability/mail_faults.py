@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 from bench.http_load import free_port
 from bench.reliability.setup import OUT, drop_database, fresh_database, seed
 from service.db import db, make_engine
-from service.dispatch import LEASE, dispatch
 from service.factory import create_app
+from service.worker.dispatch import LEASE, dispatch
 from surveys.catalog import update_survey
 from surveys.clock import utcnow
 from surveys.models import Invitation

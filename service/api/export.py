@@ -22,18 +22,18 @@ from service.api.responses import filters_from
 from service.auth import current_project
 from service.db import db, engine
 from service.schemas.export import ExportMetricsArgs, ExportMovementArgs, ExportResponsesArgs
+from surveys.analytics.metrics import nps_metrics
+from surveys.analytics.movement import movement
 from surveys.catalog import get_survey
 from surveys.clock import utcnow
-from surveys.export import (
+from surveys.export.responses import (
     ExportQuery,
     export_chunks,
     export_file_stem,
     plan_export,
     stream_rows,
 )
-from surveys.export_tables import metrics_table, movement_table
-from surveys.metrics import nps_metrics
-from surveys.movement import movement
+from surveys.export.tables import metrics_table, movement_table
 
 bp = api_blueprint("export", __name__, "Analyst exports: CSV, NDJSON, XLSX and Parquet.")
 

@@ -18,8 +18,8 @@ from service.schemas.invitations import (
     UnsubscribeInSchema,
     UnsubscribeSchema,
 )
-from surveys import delivery, outbox, unsubscribes
 from surveys.clock import utcnow
+from surveys.email import delivery, outbox, unsubscribes
 from surveys.people import get_person
 
 bp = api_blueprint(

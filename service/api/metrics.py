@@ -4,7 +4,7 @@ from service.api.base import api_blueprint
 from service.auth import current_project
 from service.db import db
 from service.schemas.metrics import NPS_DESCRIPTION, MetricsArgs, MetricsSchema
-from surveys.metrics import MetricsQuery, nps_metrics
+from surveys.analytics.metrics import MetricsQuery, nps_metrics
 from surveys.response_filters import ResponseFilters
 
 bp = api_blueprint("metrics", __name__, "NPS and its margin of error.")

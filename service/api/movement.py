@@ -12,9 +12,9 @@ from service.schemas.movement import (
     MoversArgs,
     MoverSchema,
 )
+from surveys.analytics.movement import MovementQuery, movement
+from surveys.analytics.movers import MoversQuery, list_movers
 from surveys.clock import utcnow
-from surveys.movement import MovementQuery, movement
-from surveys.movers import MoversQuery, list_movers
 
 bp = api_blueprint("movement", __name__, "Segment movement from one period to the next.")
 

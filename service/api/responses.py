@@ -18,7 +18,7 @@ from surveys import answers
 from surveys.clock import utcnow
 from surveys.response_context import fresh_context, response_contexts
 from surveys.response_filters import ResponseFilters, list_responses
-from surveys.scoring import Segment
+from surveys.segments import Segment
 
 bp = api_blueprint("responses", __name__, "Survey responses (answers).")
 

@@ -18,8 +18,8 @@ from service.schemas.themes import (
     ThemeRunListArgs,
     ThemeRunSchema,
 )
-from surveys import theme_runs, themes
 from surveys.clock import utcnow
+from surveys.themes import reading, runs
 
 bp = api_blueprint("themes", __name__, "Friction points: complaint themes ranked by cost.")
 
@@ -29,8 +29,8 @@ bp = api_blueprint("themes", __name__, "Friction points: complaint themes ranked
 @bp.response(202, ThemeRunSchema)
 def queue_run(data):
     """Queue a theme run; the worker fits it (follow it at `GET /themes/runs/{id}`)."""
-    params = theme_runs.make_params(**data)
-    run = theme_runs.queue_run(db(), current_project().id, params, now=utcnow())
+    params = runs.make_params(**data)
+    run = runs.queue_run(db(), current_project().id, params, now=utcnow())
     db().commit()
     return run
 
@@ -40,7 +40,7 @@ def queue_run(data):
 @bp.response(200, page_schema(ThemeRunSchema, "ThemeRunPage"))
 def list_runs(args):
     """List the project's theme runs, oldest first, with cursor pagination."""
-    page = theme_runs.list_runs(
+    page = runs.list_runs(
         db(),
         current_project().id,
         limit=args["limit"],
@@ -54,7 +54,7 @@ def list_runs(args):
 @bp.response(200, ThemeRunSchema)
 def read_run(run_id):
     """A run's status (queued, running, done, failed with a message), counts and duration."""
-    return theme_runs.get_run(db(), current_project().id, run_id)
+    return runs.get_run(db(), current_project().id, run_id)
 
 
 @bp.route("/themes", methods=["GET"])
@@ -63,7 +63,7 @@ def read_run(run_id):
 @bp.doc(description=IMPACT_DESCRIPTION)
 def list_themes(args):
     """The ranked friction points of a run (default: the newest done run)."""
-    run, points = themes.list_points(db(), current_project().id, args.get("run_id"), args["sort"])
+    run, points = reading.list_points(db(), current_project().id, args.get("run_id"), args["sort"])
     return {"run": run, "sort": args["sort"], "items": points}
 
 
@@ -72,7 +72,7 @@ def list_themes(args):
 @bp.doc(description=IMPACT_DESCRIPTION)
 def read_theme(point_id):
     """One friction point with its numbers, trend and quotes."""
-    return themes.get_point(db(), current_project().id, point_id)
+    return reading.get_point(db(), current_project().id, point_id)
 
 
 @bp.route("/themes/<int:point_id>/responses", methods=["GET"])
@@ -80,7 +80,7 @@ def read_theme(point_id):
 @bp.response(200, page_schema(ResponseSchema, "ThemeResponsePage"))
 def theme_responses(args, point_id):
     """The responses of one friction point, oldest first, with cursor pagination."""
-    page = themes.point_responses(
+    page = reading.point_responses(
         db(),
         current_project().id,
         point_id,

@@ -8,9 +8,9 @@ import click
 from flask import current_app
 
 from service.db import db
-from service.dispatch import dispatch
-from surveys import outbox
+from service.worker.dispatch import dispatch
 from surveys.clock import utcnow
+from surveys.email import outbox
 
 
 @click.command("schedule")

@@ -14,7 +14,7 @@ from service.db import db, engine
 from surveys.answers import RESPONSE_CHANNELS
 from surveys.clock import to_naive_utc
 from surveys.errors import DomainError
-from surveys.export import (
+from surveys.export.responses import (
     FORMATS,
     ExportQuery,
     count_rows,
@@ -24,7 +24,7 @@ from surveys.export import (
 )
 from surveys.models import Project
 from surveys.response_filters import ResponseFilters
-from surveys.scoring import SEGMENTS, Segment
+from surveys.segments import SEGMENTS, Segment
 
 
 class IsoTime(click.ParamType):

@@ -3,8 +3,8 @@
 import click
 from flask import current_app
 
-from service import worker
 from service.cli import email_commands
+from service.worker import loop
 
 
 @click.group("surveys")
@@ -22,6 +22,6 @@ def run_worker(once: bool, interval: float) -> None:
     """Run every background pass in a loop (every minute by default)."""
     app = current_app._get_current_object()
     if once:
-        click.echo(str(worker.run_once(app)))
+        click.echo(str(loop.run_once(app)))
         return
-    worker.run_forever(app, interval)
+    loop.run_forever(app, interval)

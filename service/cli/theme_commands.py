@@ -8,10 +8,10 @@ import click
 from flask.cli import with_appcontext
 
 from service.db import db
-from surveys import theme_runs
 from surveys.clock import utcnow
 from surveys.errors import DomainError
 from surveys.models import Project, ThemeRun
+from surveys.themes import runs
 
 
 @click.group("themes")
@@ -26,12 +26,12 @@ def themes() -> None:
 @click.option("--until", type=click.DateTime(), default=None, help="Created before (UTC).")
 @click.option(
     "--segments",
-    default=",".join(theme_runs.DEFAULT_SEGMENTS),
+    default=",".join(runs.DEFAULT_SEGMENTS),
     show_default=True,
     help="Comma-separated: detractor, passive, promoter, feedback.",
 )
 @click.option("--n-themes", type=int, default=None, help="Fixed number of themes.")
-@click.option("--revenue-property", default=theme_runs.DEFAULT_REVENUE_PROPERTY, show_default=True)
+@click.option("--revenue-property", default=runs.DEFAULT_REVENUE_PROPERTY, show_default=True)
 @with_appcontext
 def run(
     project_id: int,
@@ -44,13 +44,13 @@ def run(
 ) -> None:
     """Cluster a project's comments now and print the ranked friction points."""
     # Loaded here, not at import, so that the web app never loads scikit-learn.
-    from service import theme_jobs
+    from service.worker import theme_jobs
 
     session = db()
     if session.get(Project, project_id) is None:
         raise click.ClickException(f"project {project_id} not found")
     try:
-        params = theme_runs.make_params(
+        params = runs.make_params(
             survey_id=survey_id,
             since=since,
             until=until,
@@ -58,11 +58,11 @@ def run(
             n_themes=n_themes,
             revenue_property=revenue_property,
         )
-        queued = theme_runs.queue_run(session, project_id, params, now=utcnow())
+        queued = runs.queue_run(session, project_id, params, now=utcnow())
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     # Claimed in the same transaction as it is queued, so no worker can take it meanwhile.
-    claimed = theme_runs.claim_run(
+    claimed = runs.claim_run(
         session, f"cli:{theme_jobs.worker_name()}", now=utcnow(), run_id=queued.id
     )
     session.commit()
@@ -85,7 +85,7 @@ def run(
 
 
 def _print_summary(result: ThemeRun) -> None:
-    from surveys.themes import list_points
+    from surveys.themes.reading import list_points
 
     counts = result.counts or {}
     click.echo(

@@ -15,13 +15,13 @@ from werkzeug.exceptions import HTTPException
 
 from service import tokens
 from service.db import db
-from service.dispatch import SCORE_PURPOSE, UNSUBSCRIBE_MAX_AGE_SECONDS, UNSUBSCRIBE_PURPOSE
 from service.pages.texts import PAGE_TEXTS
 from service.strict_input import field_problems
-from surveys import link_answers
+from service.worker.dispatch import SCORE_PURPOSE, UNSUBSCRIBE_MAX_AGE_SECONDS, UNSUBSCRIBE_PURPOSE
 from surveys.clock import utcnow
+from surveys.email import link_answers
 from surveys.errors import DomainError, Invalid, NotFound, SurveyClosed
-from surveys.scoring import segment_of
+from surveys.segments import segment_of
 from surveys.texts import LOCALES, base_locale, followup_text, question_text
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from service.schemas.metrics import MetricsArgs
 from service.schemas.movement import MovementArgs
 from service.schemas.responses import ResponseFilterArgs
-from surveys.export import FORMATS, MAX_PROPERTY_COLUMNS
+from surveys.export.responses import FORMATS, MAX_PROPERTY_COLUMNS
 
 FORMAT_DESCRIPTION = (
     "csv (RFC 4180, UTF-8, formula cells defanged), ndjson (one JSON object per line), "

@@ -8,8 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from service.pagination import PageArgs
 from service.schemas.common import UtcDateTime, id_field
-from surveys.delivery import STATUSES
-from surveys.scheduling import Reason
+from surveys.email.delivery import STATUSES
+from surveys.email.scheduling import Reason
 
 AD_HOC_MAX = 1000
 

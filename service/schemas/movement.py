@@ -6,8 +6,8 @@ from marshmallow import Schema, fields, validate
 
 from service.pagination import PageArgs
 from service.schemas.common import UtcDateTime, id_field
-from surveys.movement import MOVEMENT_UNITS
-from surveys.movers import MOVEMENT_KINDS, SEGMENT_FILTERS
+from surveys.analytics.movement import MOVEMENT_UNITS
+from surveys.analytics.movers import MOVEMENT_KINDS, SEGMENT_FILTERS
 
 MOVEMENT_DESCRIPTION = """Who moved between promoters (9–10), passives (7–8) and detractors (0–6)
 from period A (`from`) to period B (`to`).

@@ -10,7 +10,7 @@ from service.pagination import PageArgs
 from service.schemas.common import Properties, UtcDateTime, id_field
 from surveys.answers import MAX_COMMENT, RESPONSE_CHANNELS
 from surveys.response_context import ResponseContext
-from surveys.scoring import SEGMENTS, segment_of
+from surveys.segments import SEGMENTS, segment_of
 
 
 class PersonRefSchema(Schema):

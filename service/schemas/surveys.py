@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from service.pagination import PageArgs
 from service.schemas.common import MultiLine, SingleLine, UtcDateTime, one_line, validate_hhmm
 from surveys.catalog import CHANNELS
-from surveys.scoring import SEGMENTS
+from surveys.segments import SEGMENTS
 
 
 def _locale_texts(description: str, lines: validate.Validator) -> fields.Dict:

@@ -8,7 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from service.pagination import PageArgs
 from service.schemas.common import UtcDateTime, id_field
-from surveys.theme_runs import (
+from surveys.themes.reading import SORTS
+from surveys.themes.runs import (
     DEFAULT_REVENUE_PROPERTY,
     DEFAULT_SEGMENTS,
     MAX_THEMES,
@@ -16,7 +17,6 @@ from surveys.theme_runs import (
     SEGMENT_CHOICES,
     STATUSES,
 )
-from surveys.themes import SORTS
 
 IMPACT_DESCRIPTION = """Friction points ranked by what they cost.
 

@@ -19,7 +19,7 @@ from service.db import db
 from service.errors import error_response
 from surveys.keys import PUBLISHABLE_PREFIX, hash_key
 from surveys.projects import find_by_publishable_key, normalise_origin
-from surveys.widget import WidgetProject
+from surveys.widget.visits import WidgetProject
 
 KEY_HEADER = "X-Flywheel-Key"
 KEY_ENVIRON = "HTTP_X_FLYWHEEL_KEY"

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, int_to_bytes
 
-from surveys.widget import token_lifetime
+from surveys.widget.visits import token_lifetime
 
 SALT = "flywheel.display"
 # A returning visitor is answered with the token issued to the same display within the last

@@ -12,10 +12,10 @@ from service.widget import access
 from service.widget.bodies import BadBody, BodyLoader, parse
 from service.widget.display_tokens import InvalidToken, display_tokens
 from service.widget.schemas import AnswerSchema, DisplayTokenSchema, FeedbackSchema, VisitSchema
-from surveys import widget
 from surveys.clock import utcnow
 from surveys.errors import NotFound
 from surveys.keys import identity_secret
+from surveys.widget import visits as widget
 
 bp = Blueprint("widget", __name__, url_prefix="/w/v1")
 bp.before_request(access.authenticate)

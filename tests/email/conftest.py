@@ -15,10 +15,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from service.db import db
-from service.dispatch import DispatchResult, dispatch
 from service.factory import create_app
-from surveys import outbox
+from service.worker.dispatch import DispatchResult, dispatch
 from surveys.clock import utcnow
+from surveys.email import outbox
 from tests.conftest import TEST_SECRET, Api, make_project
 
 

@@ -117,8 +117,8 @@ def test_schedule_is_idempotent_and_dispatch_never_sends_twice(mail_app, mail_ap
 
 
 def test_dead_dispatcher_only_its_message_in_flight_turns_uncertain(mail_app, mail_api, smtp_sink):
-    from service.dispatch import LEASE
-    from surveys import delivery
+    from service.worker.dispatch import LEASE
+    from surveys.email import delivery
 
     create_survey(mail_api)
     for name in ("ann", "bob", "cyd"):
@@ -151,8 +151,8 @@ def test_dead_dispatcher_only_its_message_in_flight_turns_uncertain(mail_app, ma
 
 
 def test_a_claim_taken_over_after_its_lease_is_not_sent_by_its_first_owner(mail_app, mail_api):
-    from service.dispatch import LEASE
-    from surveys import delivery
+    from service.worker.dispatch import LEASE
+    from surveys.email import delivery
 
     create_survey(mail_api)
     create_person(mail_api, "ann")
@@ -332,7 +332,7 @@ def test_without_smtp_url_messages_are_eml_files(database_url, tmp_path, umask_0
 def test_concurrent_claims_take_disjoint_batches(mail_app, mail_api):
     from sqlalchemy.orm import Session
 
-    from surveys import delivery
+    from surveys.email import delivery
 
     create_survey(mail_api)
     for i in range(4):

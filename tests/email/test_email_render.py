@@ -8,7 +8,7 @@ import email.policy
 
 import pytest
 
-from surveys.email_render import (
+from surveys.email.render import (
     NAME,
     SCORE_TOKEN,
     SCORES,

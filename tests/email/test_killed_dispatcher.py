@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from service.db import db
-from service.dispatch import LEASE
+from service.worker.dispatch import LEASE
 from surveys.clock import utcnow
 from surveys.models import Invitation, Person
 from tests.conftest import TEST_SECRET

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 
 from service.db import db
-from surveys import catalog, outbox, schedule_facts
+from surveys import catalog
+from surveys.email import outbox, schedule_facts
+from surveys.email.scheduling import Facts, decide, decide_reminder
 from surveys.models import Display, Invitation, Person, Project, Survey, SurveyResponse
 from surveys.projects import create_project
-from surveys.scheduling import Facts, decide, decide_reminder
 from tests.email.conftest import NOW
 
 ZONES = [None, "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Not/AZone"]

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from surveys.scheduling import (
+from surveys.email.scheduling import (
     Facts,
     Reason,
     Rules,

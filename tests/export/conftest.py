@@ -12,7 +12,7 @@ from service.db import db
 from surveys.answers import Answer, record_answer
 from surveys.models import Person, Survey, SurveyResponse
 from surveys.response_context import response_contexts
-from surveys.scoring import segment_of
+from surveys.segments import segment_of
 from tests.answers import answer
 
 TRICKY = [

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 
-from surveys.export import export_file_stem, property_kind
-from surveys.export_files import xlsx_chunks
-from surveys.export_formats import Column, csv_chunks, defang, ndjson_chunks, typed_value
+from surveys.export.files import xlsx_chunks
+from surveys.export.formats import Column, csv_chunks, defang, ndjson_chunks, typed_value
+from surveys.export.responses import export_file_stem, property_kind
 
 COLUMNS = [Column("id", "int"), Column("text", "text"), Column("kind", "str")]
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from service.db import db
-from service.worker import run_once
+from service.worker.loop import run_once
 from surveys.models import ThemeRun
 from tests.themes.corpus import (
     COMMENTS,

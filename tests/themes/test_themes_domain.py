@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from service.db import db
-from service.worker import run_once
-from surveys import theme_runs
+from service.worker.loop import run_once
 from surveys.errors import Invalid
-from surveys.friction_stats import nps_impact, trend_direction, trend_periods
 from surveys.models import ThemeAssignment, ThemeRun
+from surveys.themes import runs
+from surveys.themes.impact import nps_impact, trend_direction, trend_periods
 from tests.themes.corpus import ROWS, load
 
 NOW = datetime(2026, 3, 10, 12, 0)
@@ -43,19 +43,19 @@ def test_trend_direction(shares, expected):
 
 
 def test_trend_quarters_follow_the_project_time_zone():
-    params = theme_runs.make_params(until=datetime(2026, 1, 1))
+    params = runs.make_params(until=datetime(2026, 1, 1))
     labels = [p.label for p in trend_periods(params, NOW, "UTC")]
     assert labels == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
-    tokyo = trend_periods(theme_runs.make_params(), NOW, "Asia/Tokyo")
+    tokyo = trend_periods(runs.make_params(), NOW, "Asia/Tokyo")
     assert [p.label for p in tokyo] == ["2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1"]
     # Tokyo's 2026-Q1 starts at 15:00 UTC on the last day of 2025.
     assert tokyo[-1].start == datetime(2025, 12, 31, 15, 0)
 
 
 def test_make_params_checks_and_defaults():
-    p = theme_runs.make_params()
+    p = runs.make_params()
     assert p.segments == ("detractor", "passive", "feedback") and p.revenue_property == "mrr"
-    assert theme_runs.make_params(segments=["passive", "passive"]).segments == ("passive",)
+    assert runs.make_params(segments=["passive", "passive"]).segments == ("passive",)
     for bad in (
         {"segments": ["angry"]},
         {"segments": []},
@@ -66,14 +66,14 @@ def test_make_params_checks_and_defaults():
         {"revenue_property": "a\\b"},
     ):
         with pytest.raises(Invalid):
-            theme_runs.make_params(**bad)
-    again = theme_runs.RunParams.from_json(theme_runs.make_params(since=NOW, n_themes=4).to_json())
+            runs.make_params(**bad)
+    again = runs.RunParams.from_json(runs.make_params(since=NOW, n_themes=4).to_json())
     assert again.since == NOW and again.n_themes == 4
 
 
 def _queue(app, project_id) -> int:
     with app.app_context():
-        run = theme_runs.queue_run(db(), project_id, theme_runs.make_params(), now=NOW)
+        run = runs.queue_run(db(), project_id, runs.make_params(), now=NOW)
         db().commit()
         return run.id
 
@@ -87,7 +87,7 @@ def test_two_workers_do_not_take_one_run(app, project):
     def worker(name: str) -> None:
         with app.app_context():
             barrier.wait()
-            claimed = theme_runs.claim_run(db(), name, now=NOW)
+            claimed = runs.claim_run(db(), name, now=NOW)
             db().commit()
             with lock:
                 won.append(claimed.id if claimed else None)
@@ -102,17 +102,17 @@ def test_two_workers_do_not_take_one_run(app, project):
         run = db().get(ThemeRun, run_id)
         assert run.status == "running" and run.claimed_by in {"w0", "w1"}
         # Claimed and committed: a later claim, even aimed at it, gets nothing.
-        assert theme_runs.claim_run(db(), "w2", now=NOW, run_id=run_id) is None
+        assert runs.claim_run(db(), "w2", now=NOW, run_id=run_id) is None
 
 
 def test_a_dead_workers_run_is_taken_over_after_its_lease(app, project):
     run_id = _queue(app, project.id)
     with app.app_context():
-        assert theme_runs.claim_run(db(), "dead", now=NOW).id == run_id
+        assert runs.claim_run(db(), "dead", now=NOW).id == run_id
         db().commit()
-        assert theme_runs.claim_run(db(), "w2", now=NOW + timedelta(minutes=29)) is None
-        later = NOW + theme_runs.LEASE + timedelta(seconds=1)
-        taken = theme_runs.claim_run(db(), "w2", now=later)
+        assert runs.claim_run(db(), "w2", now=NOW + timedelta(minutes=29)) is None
+        later = NOW + runs.LEASE + timedelta(seconds=1)
+        taken = runs.claim_run(db(), "w2", now=later)
         assert taken.id == run_id and taken.claimed_by == "w2"
 
 

@@ -11,7 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from service import tokens
 from service.widget.display_tokens import DisplayTokens, InvalidToken
-from surveys.widget import token_lifetime
+from surveys.widget.visits import token_lifetime
 
 SECRET = "display-token-test-secret-key-0123456789"
 

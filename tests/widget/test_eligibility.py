@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from surveys.eligibility import (
+from surveys.widget.eligibility import (
     Decision,
     History,
     SurveyRules,

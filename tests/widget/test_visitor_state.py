@@ -13,9 +13,9 @@ from sqlalchemy import event, select, update
 from service.db import db
 from service.factory import create_app
 from surveys.clock import utcnow
+from surveys.database.prepared import read_connections
 from surveys.models import Person
-from surveys.prepared import read_connections
-from surveys.widget_history import _statement, visitor_state
+from surveys.widget.history import _statement, visitor_state
 from tests.conftest import TEST_SECRET, Api, make_project
 from tests.widget.conftest import Widget
 

@@ -1,0 +1,1 @@
+"""The worker side, out of the web layer: loop, email dispatch, mail transports, jobs."""

@@ -1,0 +1,56 @@
+"""The background worker: runs every pass (periods, scheduling, dispatch, themes) in a loop.
+
+Work that is not a web request runs here, in its own process, never in a gunicorn worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from flask import Flask
+
+from service.db import db
+
+log = logging.getLogger(__name__)
+
+# A pass takes the app and returns how many items it handled.
+WorkerPass = Callable[[Flask], int]
+
+
+def worker_passes() -> list[tuple[str, WorkerPass]]:
+    # Imported here so that the web app never loads scikit-learn.
+    from service.worker import dispatch, period_jobs, theme_jobs
+
+    return [
+        ("period_answers", period_jobs.rebuild_stale),
+        ("schedule", dispatch.schedule_pass),
+        ("dispatch", dispatch.dispatch_pass),
+        ("theme_runs", theme_jobs.fit_queued_runs),
+        ("theme_assign", theme_jobs.assign_new_responses),
+    ]
+
+
+def run_once(app: Flask) -> dict[str, int]:
+    done: dict[str, int] = {}
+    for name, work in worker_passes():
+        with app.app_context():
+            try:
+                done[name] = work(app)
+            except Exception:
+                # One failing pass must not stop the others; it is retried next round.
+                log.exception("worker pass %s failed", name)
+                db().rollback()
+                done[name] = -1
+    return done
+
+
+def run_forever(app: Flask, interval: float) -> None:
+    log.info("worker started; passes: %s", ", ".join(n for n, _ in worker_passes()) or "none")
+    while True:
+        started = time.monotonic()
+        done = run_once(app)
+        if any(v > 0 for v in done.values()):
+            log.info("worker pass: %s", done)
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))

@@ -1,0 +1,1 @@
+"""Analytics: NPS metrics and statistics, movement between periods, movers."""

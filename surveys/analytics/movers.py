@@ -1,0 +1,129 @@
+"""The people behind a movement figure: who went from which segment to which, with both answers.
+
+The same pairing as `movement` (each person's counted answer in both periods, one row
+per person), filtered by segments and kind of movement, ordered by person id and resumed after
+the last one seen (keyset pages: only people after the cursor are read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session
+
+from surveys.analytics.movement import (
+    MovementQuery,
+    counted_answers,
+    movement_condition,
+    rank_of,
+    resolve_pair,
+)
+from surveys.analytics.movement_report import RANKED, direction
+from surveys.catalog import get_survey
+from surveys.database.paging import Page
+from surveys.models import Person, Project, SurveyResponse
+from surveys.segments import SEGMENT_RANK, Segment
+
+SEGMENT_FILTERS = (*(s.value for s in RANKED), "none")
+MOVEMENT_KINDS = ("up", "down", "stayed", "moved", "new", "lapsed")
+
+
+@dataclass(frozen=True)
+class MoversQuery:
+    pair: MovementQuery
+    from_segment: str | None = None
+    to_segment: str | None = None
+    movement: str | None = None
+
+
+@dataclass(frozen=True)
+class Mover:
+    person: Person
+    from_period: str
+    to_period: str
+    from_segment: str | None
+    to_segment: str | None
+    movement: str
+    from_response: SurveyResponse | None
+    to_response: SurveyResponse | None
+
+
+def _segment_condition(column: ColumnElement[int], wanted: str) -> ColumnElement[bool]:
+    if wanted == "none":
+        return column.is_(None)
+    return column == SEGMENT_RANK[Segment(wanted)]
+
+
+def _kind(a: int | None, b: int | None) -> str:
+    if a is None:
+        return "new"
+    if b is None:
+        return "lapsed"
+    return direction(a, b)
+
+
+def _name(rank: int | None) -> str | None:
+    return None if rank is None else RANKED[2 - rank].value
+
+
+def list_movers(
+    session: Session,
+    project: Project,
+    q: MoversQuery,
+    now: datetime,
+    *,
+    limit: int,
+    after: int | None,
+) -> Page[Mover]:
+    get_survey(session, project.id, q.pair.survey_id)
+    a, b = resolve_pair(project, q.pair, now)
+    r = SurveyResponse
+    c = counted_answers(project, q.pair.survey_id, q.pair.unit, [a, b], after_person=after).c
+    person = (
+        select(
+            c.person_id,
+            rank_of(func.max(case((c.b == 0, c.score)))).label("sa"),
+            rank_of(func.max(case((c.b == 1, c.score)))).label("sb"),
+            func.max(case((c.b == 0, c.rid))).label("ra"),
+            func.max(case((c.b == 1, c.rid))).label("rb"),
+        )
+        .group_by(c.person_id)
+        .subquery("per_person")
+    )
+    p = person.c
+    conditions = []
+    if q.from_segment:
+        conditions.append(_segment_condition(p.sa, q.from_segment))
+    if q.to_segment:
+        conditions.append(_segment_condition(p.sb, q.to_segment))
+    if q.movement:
+        conditions.append(movement_condition(p.sa, p.sb, q.movement))
+    stmt = select(person).where(*conditions).order_by(p.person_id).limit(limit + 1)
+    rows = session.execute(stmt).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    response_ids = [i for row in rows for i in (row.ra, row.rb) if i is not None]
+    responses = {
+        x.id: x for x in session.scalars(select(SurveyResponse).where(r.id.in_(response_ids)))
+    }
+    people = {
+        x.id: x
+        for x in session.scalars(select(Person).where(Person.id.in_([x.person_id for x in rows])))
+    }
+    items = [
+        Mover(
+            person=people[row.person_id],
+            from_period=a.label,
+            to_period=b.label,
+            from_segment=_name(row.sa),
+            to_segment=_name(row.sb),
+            movement=_kind(row.sa, row.sb),
+            from_response=responses.get(row.ra) if row.ra is not None else None,
+            to_response=responses.get(row.rb) if row.rb is not None else None,
+        )
+        for row in rows
+    ]
+    next_after = rows[-1].person_id if has_more and rows else None
+    return Page(items, next_after)

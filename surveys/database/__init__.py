@@ -1,0 +1,1 @@
+"""Database plumbing without rules: conflict-safe inserts, prepared reads, keyset pages."""

@@ -1,0 +1,1 @@
+"""Email surveys: scheduling, the outbox, delivery, the message, link answers, unsubscribes."""

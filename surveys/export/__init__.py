@@ -1,0 +1,1 @@
+"""Analyst export: the responses stream, the figure tables, and the file formats."""

@@ -1,0 +1,1 @@
+"""Themes (friction points in the docs and the app): runs, fitting, impact, assignment."""
