@@ -1,4 +1,7 @@
-"""Signed, expiring tokens for links and widget displays (itsdangerous), one salt per purpose."""
+"""Signed, expiring tokens for links and widget displays (itsdangerous), one salt per purpose.
+
+The purposes live here, once: the worker signs email links with them and the link pages
+check them, so neither door imports the other."""
 
 from __future__ import annotations
 
@@ -7,6 +10,13 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+# One salt per purpose: a token signed for one is refused by every other.
+SCORE_PURPOSE = "email-score"
+UNSUBSCRIBE_PURPOSE = "unsubscribe"
+DISPLAY_PURPOSE = "display"
+# An unsubscribe link keeps working for a long time: an old email must still stop the next.
+UNSUBSCRIBE_MAX_AGE_SECONDS = 400 * 24 * 3600
 
 
 class TokenInvalid(Exception):
@@ -37,3 +47,11 @@ def load(purpose: str, token: str, max_age_seconds: int) -> Any:
         raise TokenExpired(str(exc)) from exc
     except BadSignature as exc:
         raise TokenInvalid(str(exc)) from exc
+
+
+def score_token(invitation_id: int) -> str:
+    return sign(SCORE_PURPOSE, {"i": invitation_id})
+
+
+def unsubscribe_token(invitation_id: int) -> str:
+    return sign(UNSUBSCRIBE_PURPOSE, {"i": invitation_id})

@@ -17,7 +17,6 @@ from service import tokens
 from service.db import db
 from service.pages.texts import PAGE_TEXTS
 from service.strict_input import field_problems
-from service.worker.dispatch import SCORE_PURPOSE, UNSUBSCRIBE_MAX_AGE_SECONDS, UNSUBSCRIBE_PURPOSE
 from surveys.clock import utcnow
 from surveys.email import link_answers
 from surveys.errors import DomainError, Invalid, NotFound, SurveyClosed
@@ -69,7 +68,7 @@ def _invitation_id(token: str, purpose: str, max_age_seconds: int) -> int:
 
 def _score_context(token: str) -> link_answers.LinkContext:
     max_age = current_app.config["FLYWHEEL"].link_max_age_days * 24 * 3600
-    ctx = link_answers.link_context(db(), _invitation_id(token, SCORE_PURPOSE, max_age))
+    ctx = link_answers.link_context(db(), _invitation_id(token, tokens.SCORE_PURPOSE, max_age))
     if not ctx.survey.active:
         raise PageProblem(409, "closed", base_locale(ctx.person.locale))
     return ctx
@@ -166,7 +165,9 @@ def thanks(token: str):
 
 
 def _unsubscribe_context(token: str) -> link_answers.LinkContext:
-    invitation_id = _invitation_id(token, UNSUBSCRIBE_PURPOSE, UNSUBSCRIBE_MAX_AGE_SECONDS)
+    invitation_id = _invitation_id(
+        token, tokens.UNSUBSCRIBE_PURPOSE, tokens.UNSUBSCRIBE_MAX_AGE_SECONDS
+    )
     return link_answers.link_context(db(), invitation_id)
 
 

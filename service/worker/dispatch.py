@@ -47,19 +47,8 @@ from surveys.models import Invitation, Person, Survey
 
 log = logging.getLogger(__name__)
 
-SCORE_PURPOSE = "email-score"
-UNSUBSCRIBE_PURPOSE = "unsubscribe"
-UNSUBSCRIBE_MAX_AGE_SECONDS = 400 * 24 * 3600
 BATCH = 100
 LEASE = timedelta(minutes=10)
-
-
-def score_token(invitation_id: int) -> str:
-    return tokens.sign(SCORE_PURPOSE, {"i": invitation_id})
-
-
-def unsubscribe_token(invitation_id: int) -> str:
-    return tokens.sign(UNSUBSCRIBE_PURPOSE, {"i": invitation_id})
 
 
 class Composer:
@@ -69,8 +58,8 @@ class Composer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.domain = sender_domain(settings.mail_from)
-        self.sign_score = tokens.signer(SCORE_PURPOSE)
-        self.sign_unsubscribe = tokens.signer(UNSUBSCRIBE_PURPOSE)
+        self.sign_score = tokens.signer(tokens.SCORE_PURPOSE)
+        self.sign_unsubscribe = tokens.signer(tokens.UNSUBSCRIBE_PURPOSE)
         self.templates: dict[tuple[int, str | None, bool, bool], EmailTemplate] = {}
 
     def _template(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ml import load_model
 from service.db import db
-from service.worker.dispatch import score_token
+from service.tokens import score_token
 from service.worker.loop import run_once
 from surveys.models import ThemeRun
 from tests.answers import answer

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from service.db import db
-from service.worker.dispatch import score_token
+from service.tokens import score_token
 from surveys.models import Invitation, SurveyResponse
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.email.conftest import create_person, create_survey, run_schedule

@@ -7,7 +7,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from service.db import db
-from service.worker.dispatch import score_token, unsubscribe_token
+from service.tokens import score_token, unsubscribe_token
 from surveys.models import Invitation, Person, SurveyResponse
 from tests.conftest import TEST_SECRET
 from tests.email.conftest import create_person, create_survey, run_schedule

@@ -237,7 +237,7 @@ def test_user_hash_that_is_not_ascii_is_invalid(doors, required, subtests):
 @pytest.mark.parametrize("field", ["comment", "score"])
 def test_nul_in_the_email_link_form_is_refused(app, doors, field):
     """The email link's pages take a form: NUL there is refused with the 422 page."""
-    from service.worker.dispatch import score_token
+    from service.tokens import score_token
 
     invite = {"person_ids": [doors.person_id], "force": True}
     created = doors.api.post(f"/api/v1/surveys/{doors.survey['id']}/invitations", json=invite)
