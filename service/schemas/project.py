@@ -28,6 +28,9 @@ class ProjectSchema(Schema):
     require_identity_verification = fields.Boolean(
         metadata={"description": "The widget must send a valid user_hash to act as a person."}
     )
+    hide_emails_from_viewers = fields.Boolean(
+        metadata={"description": "Team-app viewers do not see people's email addresses."}
+    )
     key_prefix = fields.String(dump_only=True)
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
