@@ -7,7 +7,8 @@ import re
 
 from gunicorn.glogging import Logger, SafeAtoms
 
-_TOKEN_PATH = re.compile(r"/(r|u|t)/[^/?\s\"]+")
+# The email links (/r/, /u/, /t/) and the team app's one-time password links.
+_TOKEN_PATH = re.compile(r"/(r|u|t|set-password)/[^/?\s\"]+")
 # In a URL or a bare query string (gunicorn's `q` atom has no leading `?`).
 _SECRET_QUERY = re.compile(
     r"((?:^|[?&])(?:token|key|cursor|user_hash)=)[^&\s\"]+", re.IGNORECASE | re.MULTILINE

@@ -60,8 +60,7 @@ def account_password():  # noqa: ANN201
     try:
         change_password(db(), team().user, form.current_password.data, form.password.data)
     except Invalid as exc:
-        for name, problems in exc.details.items():
-            getattr(form, name).errors = list(problems)
+        form.show_problems(exc)
         return _account_page(422, password_form=form)
     db().commit()
     _stay_signed_in()
@@ -129,7 +128,7 @@ def two_factor_on():  # noqa: ANN201
     try:
         enable_second_factor(db(), team().user, secret, form.code.data, utcnow())
     except Invalid as exc:
-        form.code.errors = [exc.message]
+        form.show_problems(exc)
         return _two_factor_page(422, code_form=form)
     db().commit()
     session.pop(SECRET_KEY, None)

@@ -9,11 +9,24 @@ from wtforms.validators import EqualTo, InputRequired, Length
 
 from surveys.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from surveys.accounts.roles import ROLES
+from surveys.errors import DomainError
 
 
 class Form(FlaskForm):
     class Meta:
         csrf = False
+
+    def show_problems(self, exc: DomainError) -> None:
+        """A domain error's details under the fields they name, as sentences; the rest on top."""
+        for name, problems in exc.details.items():
+            sentences = [p[:1].upper() + p[1:].rstrip(".") + "." for p in problems]
+            field = self._fields.get(name)
+            if field is not None:
+                field.errors = sentences
+            else:
+                self.form_errors.extend(sentences)
+        if not exc.details:
+            self.form_errors.append(exc.message[:1].upper() + exc.message[1:] + ".")
 
 
 def _email(label: str = "Email") -> EmailField:
@@ -25,9 +38,10 @@ def _email(label: str = "Email") -> EmailField:
 
 
 def _new_password(label: str) -> PasswordField:
+    # Its length and the rest are checked by the domain's password rules, in one place.
     return PasswordField(
         label,
-        validators=[InputRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
+        validators=[InputRequired()],
         render_kw={"autocomplete": "new-password"},
         description=f"At least {MIN_LENGTH} characters. A few unrelated words make a good one.",
     )

@@ -198,7 +198,7 @@ def set_password(token: str):  # noqa: ANN201
             except LinkUnusable as exc:
                 return _link_problem(exc)
             except Invalid as exc:
-                form.password.errors = list(exc.details.get("password", [exc.message]))
+                form.show_problems(exc)
                 return render_template("app/set_password.html", **context), 422
             db().commit()
             return _second_factor_or_sign_in(user, None, "Your password is set.")

@@ -79,7 +79,7 @@ def invite():  # noqa: ANN201
     try:
         added = add_member(db(), team().project.id, form.email.data, Role(form.role.data))
     except (Invalid, Conflict) as exc:
-        form.email.errors = list(exc.details.get("email", [exc.message]))
+        form.show_problems(exc)
         return _users_page(422, form)
     db().commit()
     try:

@@ -102,7 +102,9 @@ def add_member(session: Session, project_id: int, email: str, role: Role) -> Add
         session.add(user)
         session.flush()
     elif _membership(session, project_id, user.id) is not None:
-        raise Conflict(f"{email} is a member already", {"email": ["a member already"]})
+        raise Conflict(
+            f"{email} is a member already", {"email": ["already a member of this project"]}
+        )
     membership = Membership(user_id=user.id, project_id=project_id, role=role.value)
     session.add(membership)
     session.flush()
@@ -194,7 +196,9 @@ def set_password(session: Session, user: User, password: str) -> None:
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
-        raise Invalid("the current password is wrong", {"current_password": ["wrong"]})
+        raise Invalid(
+            "the current password is wrong", {"current_password": ["the current password is wrong"]}
+        )
     set_password(session, user, new)
 
 
@@ -238,7 +242,10 @@ def enable_second_factor(
     """Turn on two-factor sign-in once the user proves their app shows the secret's codes."""
     step = totp.accepted_step(secret, code, now, None)
     if step is None:
-        raise Invalid("that code is not right; check the clock of your phone", {"code": ["wrong"]})
+        raise Invalid(
+            "that code is not right",
+            {"code": ["that code is not right: check that your phone's clock is set"]},
+        )
     user.totp_secret = secret
     user.totp_last_step = step
     session.flush()
