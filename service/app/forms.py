@@ -47,7 +47,7 @@ def _new_password(label: str) -> PasswordField:
     )
 
 
-def _repeat(label: str = "Repeat the new password") -> PasswordField:
+def _repeat(label: str = "Confirm the password") -> PasswordField:
     return PasswordField(
         label,
         validators=[InputRequired(), EqualTo("password", "The two passwords differ.")],

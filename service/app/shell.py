@@ -93,10 +93,11 @@ def guard() -> Response | str | tuple[str, int] | None:
     if request.method not in SAFE_METHODS:
         _check_form_token()
     access = access_of(current_app.view_functions.get(request.endpoint or ""))
-    if not access.signed_in:
-        return None
     if not current_user.is_authenticated:
+        if not access.signed_in:
+            return None
         return current_app.extensions["flywheel_login"].unauthorized()
+    # Public pages too (a 404, say) show a signed-in user the layout with their projects.
     g.team = context = _team_context(current_user.user)
     if not access.member:
         return None
