@@ -74,6 +74,7 @@ class CodeForm(Form):
         render_kw={
             "autocomplete": "one-time-code",
             "inputmode": "numeric",
+            "class": "short",
             "spellcheck": "false",
         },
         description="Six digits; a new one every 30 seconds.",

@@ -65,7 +65,7 @@ def _send_invitation(user: User) -> None:
 def _mail_failed(email: str) -> None:
     flash(
         f"{email} is a member, but the email could not be sent. "
-        "Use “Send the invitation again” once mail works.",
+        "Use “Resend invitation” once mail works.",
         "error",
     )
 
