@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, url_for
 
 from service.app.access import requires
@@ -111,6 +113,18 @@ def resend(user_id: int):  # noqa: ANN201
     return redirect(url_for("app.users"))
 
 
+def _change_member(change: Callable[[], object], done: str):  # noqa: ANN202
+    """Run a change to the membership; a refusal (the last owner) shows on the page."""
+    try:
+        change()
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return _users_page(409)
+    db().commit()
+    flash(done, "success")
+    return redirect(url_for("app.users"))
+
+
 @bp.post("/users/<int:user_id>/role")
 @requires(Role.OWNER)
 def set_role(user_id: int):  # noqa: ANN201
@@ -118,26 +132,18 @@ def set_role(user_id: int):  # noqa: ANN201
     if not form.validate():
         flash("Choose one of the roles.", "error")
         return redirect(url_for("app.users"))
-    user = _member_user(user_id)
-    try:
-        change_role(db(), team().project.id, user_id, Role(form.role.data))
-    except Conflict as exc:
-        flash(exc.message, "error")
-        return _users_page(409)
-    db().commit()
-    flash(f"{user.email} is now {form.role.data}.", "success")
-    return redirect(url_for("app.users"))
+    user, role = _member_user(user_id), Role(form.role.data)
+    project_id = team().project.id
+    return _change_member(
+        lambda: change_role(db(), project_id, user_id, role), f"{user.email} is now {role}."
+    )
 
 
 @bp.post("/users/<int:user_id>/remove")
 @requires(Role.OWNER)
 def remove(user_id: int):  # noqa: ANN201
-    user = _member_user(user_id)
-    try:
-        remove_member(db(), team().project.id, user_id)
-    except Conflict as exc:
-        flash(exc.message, "error")
-        return _users_page(409)
-    db().commit()
-    flash(f"{user.email} no longer has access to {team().project.name}.", "success")
-    return redirect(url_for("app.users"))
+    user, project = _member_user(user_id), team().project
+    return _change_member(
+        lambda: remove_member(db(), project.id, user_id),
+        f"{user.email} no longer has access to {project.name}.",
+    )

@@ -13,6 +13,7 @@ from surveys.accounts.roles import Role
 from surveys.accounts.users import add_member, set_password
 from tests.conftest import make_project
 from tests.email.conftest import email_app, smtp_sink  # noqa: F401 (the real SMTP sink)
+from tests.email.test_link_browser import browser  # noqa: F401 (headless Chromium)
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -9,23 +9,14 @@ from datetime import UTC, datetime
 
 import pyotp
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from surveys.accounts.roles import Role
 from tests.app.conftest import PASSWORD, add_user, mailed_link
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import make_project
 from tests.widget.browser import AXE_JS, serve_app
 
 NEW_PASSWORD = "a long new passphrase"
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -68,6 +59,15 @@ class Visit:
 
 def visit(browser, site: str, **context) -> Visit:
     return Visit(browser.new_context(**context).new_page(), site)
+
+
+def signed_in(browser, site: str, email: str) -> Visit:
+    """A new tab of a new browser, signed in and on the overview."""
+    tab = visit(browser, site)
+    tab.go("/app/sign-in")
+    tab.sign_in(email)
+    tab.page.wait_for_url(f"{site}/app/")
+    return tab
 
 
 def test_sign_in_switch_project_and_sign_out(mail_app, site, browser):
@@ -123,10 +123,7 @@ def test_sign_in_switch_project_and_sign_out(mail_app, site, browser):
 def test_an_invitation_email_link_works_once(mail_app, smtp_sink, site, browser):
     keys = make_project(mail_app, "Acme")
     owner = add_user(mail_app, keys.id, "owner@acme.test", Role.OWNER)
-    tab = visit(browser, site)
-    tab.go("/app/sign-in")
-    tab.sign_in(owner.email)
-    tab.page.wait_for_url(f"{site}/app/")
+    tab = signed_in(browser, site, owner.email)
     tab.page.get_by_role("link", name="Users").click()
     tab.page.get_by_label("Email").fill("new@acme.test")
     tab.page.get_by_label("Role", exact=True).select_option("editor")
@@ -187,10 +184,7 @@ def test_a_password_reset_email_link_works_once(mail_app, smtp_sink, site, brows
 def test_two_factor_set_up_and_sign_in_with_a_code(mail_app, site, browser):
     keys = make_project(mail_app, "Acme")
     member = add_user(mail_app, keys.id, "careful@acme.test", Role.EDITOR)
-    tab = visit(browser, site)
-    tab.go("/app/sign-in")
-    tab.sign_in(member.email)
-    tab.page.wait_for_url(f"{site}/app/")
+    tab = signed_in(browser, site, member.email)
     tab.go("/app/account/two-factor")
     totp = pyotp.TOTP(tab.page.locator(".key code").inner_text().replace(" ", ""))
     tab.page.get_by_label("Code from your authenticator app").fill(totp.now())
@@ -242,3 +236,29 @@ def test_keyboard_and_phone_width(mail_app, site, browser):
         overflow = tab.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, (path, overflow)
         tab.audit()
+
+
+def test_the_pages_that_explain_a_refusal(mail_app, site, browser):
+    keys = make_project(mail_app, "Acme")
+    member = add_user(mail_app, keys.id, "leaver@acme.test", Role.OWNER)
+    add_user(mail_app, keys.id, "stayer@acme.test", Role.OWNER)
+    with mail_app.app_context():
+        from service.db import db
+        from surveys.accounts.users import remove_member
+
+        remove_member(db(), keys.id, member.id)
+        db().commit()
+    tab = visit(browser, site)
+    tab.go("/app/sign-in")
+    tab.sign_in(member.email)
+    assert tab.page.get_by_role("heading", name="No project yet").is_visible()
+    tab.audit()
+
+    # A form whose token was tampered with, as a forged post from another site would be.
+    tab.go("/app/account")
+    tab.page.evaluate(
+        "document.querySelectorAll('input[name=csrf_token]').forEach(i => i.value = 'forged')"
+    )
+    tab.page.get_by_role("button", name="Sign out everywhere else").click()
+    assert tab.page.get_by_role("heading", name="This form could not be accepted").is_visible()
+    tab.audit()

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from service.factory import create_app
 from surveys.accounts.roles import Role
 from tests.app.conftest import PASSWORD, TeamClient, add_user
-from tests.conftest import TEST_SECRET
+from tests.email.conftest import email_app
 
 PAGES = ["/app/", "/app/account", "/app/account/two-factor", "/app/users"]
 
@@ -72,14 +71,7 @@ def test_the_session_cookie_is_httponly_lax_and_only_for_the_app(team, owner):
 
 
 def test_behind_https_the_cookie_is_secure(database_url, tmp_path):
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "VAR_DIR": str(tmp_path / "var"),
-            "SECRET_KEY": TEST_SECRET,
-            "PUBLIC_URL": "https://nps.acme.test",
-        }
-    )
+    app = email_app(database_url, tmp_path / "var", None, PUBLIC_URL="https://nps.acme.test")
     try:
         r = app.test_client().get("/app/sign-in", base_url="https://nps.acme.test")
         assert "Secure" in r.headers["Set-Cookie"]
