@@ -11,7 +11,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
-# Tokens live in link paths (/r/<token>, /u/<token>): the access log redacts them.
+# Tokens live in link paths (/r/<token>, /u/<token>, /app/set-password/<token>): the access
+# log redacts them.
 logger_class = "service.logs.RedactingLogger"
 accesslog = os.environ.get("ACCESS_LOG", "-")
 errorlog = "-"

@@ -59,6 +59,12 @@ class Settings:
     # Email: an optional per-minute send cap shared by all dispatchers; score-link lifetime.
     send_cap_per_minute: int | None = None
     link_max_age_days: int = 30
+    # The team app: how long a sign-in lasts unused; failed sign-ins per account before a
+    # lockout; sign-in, reset and set-password attempts per IP; reset emails per address.
+    app_session_days: int = 14
+    sign_in_failures: str = "5/15 minutes"
+    rate_limit_sign_in_ip: str = "10/minute;100/hour"
+    reset_emails: str = "3/hour"
 
     @classmethod
     def from_env(cls, overrides: dict[str, Any] | None = None) -> Settings:
@@ -85,4 +91,8 @@ class Settings:
             if env.get("SEND_CAP_PER_MINUTE")
             else None,
             link_max_age_days=int(env.get("LINK_MAX_AGE_DAYS") or 30),
+            app_session_days=int(env.get("APP_SESSION_DAYS") or 14),
+            sign_in_failures=env.get("SIGN_IN_FAILURES") or "5/15 minutes",
+            rate_limit_sign_in_ip=env.get("RATE_LIMIT_SIGN_IN_IP") or "10/minute;100/hour",
+            reset_emails=env.get("RESET_EMAILS") or "3/hour",
         )

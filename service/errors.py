@@ -53,7 +53,7 @@ def error_response(
     return body
 
 
-def _status_of(exc: DomainError) -> int:
+def status_of(exc: DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS_OF:
             return STATUS_OF[cls]
@@ -87,7 +87,7 @@ def http_error(exc: HTTPException):
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        return error_response(_status_of(exc), exc.code, exc.message, exc.details)
+        return error_response(status_of(exc), exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -1,4 +1,5 @@
-"""The Flask app factory: config, database, API blueprints, error handling and CLI."""
+"""The Flask app factory: config, database, API blueprints, the team app, error handling and
+CLI."""
 
 from __future__ import annotations
 
@@ -9,24 +10,11 @@ from typing import Any
 
 from flask import Flask, Response
 from flask.json.provider import DefaultJSONProvider
-from flask.sessions import SessionInterface
 
 from service import db as dbmod
 from service import errors
 from service.config import Settings
 from service.openapi import configure
-
-
-class NoCookieSessions(SessionInterface):
-    """No view keeps state in a cookie session (the API and the widget authenticate every
-    call, the email pages carry signed tokens), so none is opened or saved: Flask would
-    otherwise look for and sign a session cookie on every request of the hot paths."""
-
-    def open_session(self, app, request):  # noqa: ANN001, ANN201
-        return self.make_null_session(app)
-
-    def save_session(self, app, session, response) -> None:  # noqa: ANN001
-        return None
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -67,7 +55,6 @@ class FlywheelApp(Flask):
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = Settings.from_env(overrides)
     app = FlywheelApp(__name__)
-    app.session_interface = NoCookieSessions()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -106,6 +93,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_widget(app)
     document_widget(api, app)
     limits.init_app(app, settings)
+
+    from service import app as team_app
+
+    team_app.init_app(app, settings)
 
     from service.cli import register as register_cli
 

@@ -57,6 +57,10 @@ class MemoryCounters:
         window = self._windows.get(key)
         return int(window[1]) if window is not None and window[0] > time.time() else 0
 
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._windows.pop(key, None)
+
     def get_expiry(self, key: str) -> float:
         """When the key's window ends (now when none is open)."""
         window = self._windows.get(key)

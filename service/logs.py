@@ -13,8 +13,9 @@ from gunicorn.glogging import Logger, SafeAtoms
 # query string, a referer, or a word of a header.
 _PIECE = re.compile(r"\S+")
 # Matched on the decoded path: `/%72/<token>`, `/r%2F<token>` and `//r//<token>` reach the
-# same page as `/r/<token>`.
-_TOKEN_PATH = re.compile(r"/+([rut])/+[^/]+", re.IGNORECASE)
+# same page as `/r/<token>`. The email links (/r/, /u/, /t/) and the team app's one-time
+# password links (/app/set-password/<token>).
+_TOKEN_PATH = re.compile(r"/+([rut]|set-password)/+[^/]+", re.IGNORECASE)
 _SECRET_NAMES = frozenset({"token", "key", "cursor", "user_hash"})
 # What a redacted (hence decoded) path keeps as it is; anything else, such as a decoded space,
 # quote or line break, is percent-encoded again so that it cannot forge a log line.

@@ -54,6 +54,8 @@ class Project(Base):
     allowed_origins: Mapped[list[Any]] = mapped_column(default=list)
     # On for new projects (see docs/widget.md); projects made before it was keep their value.
     require_identity_verification: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Team-app viewers see people's emails unless the project hides them.
+    hide_emails_from_viewers: Mapped[bool] = mapped_column(Boolean, default=False)
     # Keys are high-entropy random strings, so a plain SHA-256 is a sufficient hash: the
     # database alone never yields a usable key.
     secret_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -322,3 +324,58 @@ class ThemeAssignment(Base):
     friction_point_id: Mapped[int | None] = mapped_column(
         ForeignKey("friction_points.id", ondelete="CASCADE")
     )
+
+
+class User(Base):
+    """A team member who signs in to the team app; reaches projects through memberships."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lowercased (surveys.accounts.users.normalise_email), so unique means unique.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # An argon2 hash; null until the invited member sets a password through a one-time link.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Part of the signed session cookie: raising it signs the user out everywhere.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last accepted TOTP time step: a code is good once, not for its whole 30 seconds.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    signed_in_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Membership(Base):
+    """A user's role in one project: owner, editor or viewer."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "project_id"),
+        Index("ix_memberships_project", "project_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="raise")
+    project: Mapped[Project] = relationship(lazy="raise")
+
+
+class OneTimeLink(Base):
+    """An emailed or printed link that lets a user set a password once (invite, reset,
+    first sign-in); only the token's hash is stored."""
+
+    __tablename__ = "one_time_links"
+    __table_args__ = (Index("ix_one_time_links_user", "user_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

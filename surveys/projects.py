@@ -19,6 +19,7 @@ SETTINGS = (
     "throttle_days",
     "allowed_origins",
     "require_identity_verification",
+    "hide_emails_from_viewers",
 )
 
 

@@ -15,10 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("trusted", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN: a batch rebuild of `people` on SQLite drops the table, and with
+    # foreign keys on, that drop cascades to every answer of every person.
+    op.add_column(
+        "people", sa.Column("trusted", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     # Who wrote an existing person is not known: every identified one is taken as the
     # server's, so that an unverified widget visit can no longer change it. Anonymous visitors
     # were only ever written by the widget.
@@ -27,5 +28,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.drop_column("trusted")
+    # A plain DROP COLUMN (SQLite 3.35+), for the reason given in upgrade().
+    op.drop_column("people", "trusted")

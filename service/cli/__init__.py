@@ -1,4 +1,4 @@
-"""The `flask --app wsgi ...` commands: db, projects, surveys (worker)."""
+"""The `flask --app wsgi ...` commands: db, projects, surveys (worker), themes, export, users."""
 
 from flask import Flask
 
@@ -15,3 +15,6 @@ def register(app: Flask) -> None:
     from service.cli import export_commands
 
     app.cli.add_command(export_commands.export)
+    from service.cli import user_commands
+
+    app.cli.add_command(user_commands.users)

@@ -9,7 +9,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from service.cli.user_commands import create_user
 from service.db import db
+from surveys.accounts.roles import Role
+from surveys.accounts.users import user_count
 from surveys.keys import identity_secret
 from surveys.models import Project
 from surveys.projects import NewProject, create_project, project_count, rotate_keys
@@ -67,18 +70,32 @@ def rotate(project_id: int, as_json: bool) -> None:
 
 @projects.command("ensure-first")
 @click.option("--name", default="My product", show_default=True)
+@click.option(
+    "--owner-email",
+    envvar="FIRST_OWNER_EMAIL",
+    default="owner@localhost",
+    show_default=True,
+    help="The first owner's email (env FIRST_OWNER_EMAIL).",
+)
 @with_appcontext
-def ensure_first(name: str) -> None:
-    """Create a first project when there is none (what `make run` does)."""
+def ensure_first(name: str, owner_email: str) -> None:
+    """Create a first project and its owner when there are none (what `make run` does)."""
     if project_count(db()):
         click.echo(
             "A project exists already; `flask --app wsgi projects rotate-keys ID` "
             "prints new keys if you lost them."
         )
+    else:
+        new = create_project(db(), name)
+        db().commit()
+        _print(new, False, f"First project {new.project.id} created:")
+    if user_count(db()):
         return
-    new = create_project(db(), name)
-    db().commit()
-    _print(new, False, f"First project {new.project.id} created:")
+    first = db().scalar(select(Project.id).order_by(Project.id).limit(1))
+    owner = create_user(first, owner_email, Role.OWNER, None)
+    click.echo(f"Team app: {owner['email']} is owner of project {first}. Sign in once with")
+    click.echo(f"  {owner['sign_in_url']}")
+    click.echo("(a one-time link, good for a week: it asks for a password, then signs in).")
 
 
 @projects.command("list")

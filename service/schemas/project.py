@@ -32,6 +32,9 @@ class ProjectSchema(Schema):
             "server wrote."
         }
     )
+    hide_emails_from_viewers = fields.Boolean(
+        metadata={"description": "Team-app viewers do not see people's email addresses."}
+    )
     key_prefix = fields.String(dump_only=True)
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)

@@ -2,7 +2,7 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from surveys.models import Base
 
@@ -15,3 +15,29 @@ def test_migrated_schema_equals_the_models(database_url):
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+COUNTED = ("projects", "people", "surveys", "survey_responses", "period_answers")
+
+
+def test_later_revisions_keep_every_row_down_and_up(app, api):
+    """On SQLite a batch rebuild drops and recreates a table, and with foreign keys on, the
+    drop cascades: the revisions since 0006 must change columns in place."""
+    from service import migrate
+
+    survey = api.post("/api/v1/surveys", json={"name": "Q"}).get_json()
+    for i in range(3):
+        body = {"survey_id": survey["id"], "person": {"external_id": f"p{i}"}, "score": 9}
+        assert api.post("/api/v1/responses", json=body).status_code == 201
+    engine = app.extensions["db_engine"]
+
+    def counts() -> dict[str, int]:
+        with engine.connect() as conn:
+            return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in COUNTED}
+
+    before = counts()
+    engine.dispose()
+    migrate.downgrade(engine, "0006_period_answers")
+    assert counts() == before
+    migrate.upgrade(engine)
+    assert counts() == before

@@ -1,0 +1,27 @@
+"""The team app under /app: server-rendered pages for signed-in team members.
+
+A page is a view on `bp` (service/app/shell.py) with a template under templates/app/ that
+extends `app/base.html`, a line in `nav.py`, and, when members below an editor may not post
+to it, an access mark from `access.py`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from service.app.shell import bp
+from service.config import Settings
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    # The page modules (account, errors, overview, sign_in, users) add their routes to `bp`
+    # as they are imported.
+    from service.app import account, errors, overview, sessions, sign_in, throttle, users  # noqa: F401
+
+    for key, value in throttle.config_defaults(settings).items():
+        app.config.setdefault(key, value)
+    app.extensions["flywheel_login"] = sessions.init_app(app, settings)
+    app.register_blueprint(bp)
+
+
+__all__ = ["bp", "init_app"]

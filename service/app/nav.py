@@ -1,0 +1,27 @@
+"""The team app's navigation: one entry per page, in order, with the least role that sees it.
+A new page adds its line here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from surveys.accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    role: Role = Role.VIEWER
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("app.overview", "Overview"),
+    NavItem("app.users", "Users", Role.OWNER),
+)
+
+
+def nav_for(role: Role | None) -> list[NavItem]:
+    if role is None:
+        return []
+    return [item for item in NAV if role.at_least(item.role)]

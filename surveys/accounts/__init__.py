@@ -1,0 +1,1 @@
+"""Team accounts: users, their roles per project, passwords, one-time links and two-factor codes."""

@@ -1,0 +1,40 @@
+"""Two-factor codes (TOTP, RFC 6238, through pyotp): secrets, the authenticator URI, and
+checking a code once."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+
+import pyotp
+
+ISSUER = "Flywheel"
+# One step either side: a phone clock 30 seconds off still works.
+DRIFT_STEPS = 1
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    """The `otpauth://` URI an authenticator app reads from the QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def accepted_step(secret: str, code: str, now: datetime, last_step: int | None) -> int | None:
+    """The time step the code belongs to, when it is right and newer than `last_step` (a code
+    already used, even within its 30 seconds, is refused); None otherwise."""
+    code = "".join(code.split())
+    if not code.isdigit() or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    moment = now.replace(tzinfo=UTC)  # stored times are naive UTC; pyotp takes naive as local
+    current = totp.timecode(moment)
+    for offset in range(-DRIFT_STEPS, DRIFT_STEPS + 1):
+        step = current + offset
+        if last_step is not None and step <= last_step:
+            continue
+        if hmac.compare_digest(totp.at(moment, counter_offset=offset), code):
+            return step
+    return None
