@@ -25,6 +25,7 @@ from surveys.models import Project, SurveyResponse
 from surveys.periods import UNITS, Period, periods_between
 from surveys.property_refs import parse_property_ref, weight_of
 from surveys.response_filters import ResponseFilters, response_conditions
+from surveys.segments import Segment, in_segment
 
 GROUPS = ("quarter", "month", "week", "channel", "locale")
 MAX_PERIODS = 1000
@@ -114,9 +115,9 @@ def _segment_sums(
     rows when None)."""
     out: list[tuple[str, ColumnElement[Any]]] = []
     segments = {
-        "promoters": score >= 9,
-        "passives": and_(score >= 7, score <= 8),
-        "detractors": score <= 6,
+        "promoters": in_segment(score, Segment.PROMOTER),
+        "passives": in_segment(score, Segment.PASSIVE),
+        "detractors": in_segment(score, Segment.DETRACTOR),
     }
     for name, cond in segments.items():
         if counted is not None:

@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session
 from surveys.models import SurveyResponse, ThemeAssignment
 from surveys.periods import Period, period_of, previous_period
 from surveys.property_refs import numeric_property
+from surveys.segments import Segment, in_segment
 from surveys.themes.runs import RunParams
 from surveys.themes.scope import respondent_conditions
 
 TREND_QUARTERS = 4
 # Percentage points of share per quarter: below this a theme is "stable".
 TREND_THRESHOLD = 1.0
-DETRACTOR_MAX, PASSIVE_MIN, PASSIVE_MAX = 6, 7, 8
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,12 @@ def overall(session: Session, project_id: int, params: RunParams) -> Overall:
     row = session.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(case((counted.c.score >= 9, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((counted.c.score <= DETRACTOR_MAX, 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((in_segment(counted.c.score, Segment.PROMOTER), 1), else_=0)), 0
+            ),
+            func.coalesce(
+                func.sum(case((in_segment(counted.c.score, Segment.DETRACTOR), 1), else_=0)), 0
+            ),
         ).where(counted.c.rn == 1)
     ).one()
     return Overall(int(row[0]), int(row[1]), int(row[2]))
@@ -148,10 +152,8 @@ def point_stats(
         select(
             a.friction_point_id,
             func.count(),
-            func.count(distinct(case((r.score <= DETRACTOR_MAX, r.person_id)))),
-            func.count(
-                distinct(case((and_(r.score >= PASSIVE_MIN, r.score <= PASSIVE_MAX), r.person_id)))
-            ),
+            func.count(distinct(case((in_segment(r.score, Segment.DETRACTOR), r.person_id)))),
+            func.count(distinct(case((in_segment(r.score, Segment.PASSIVE), r.person_id)))),
             func.avg(r.score),
         )
         .join(r, r.id == a.response_id)
@@ -170,7 +172,7 @@ def point_stats(
     detractor_rows = session.execute(
         select(a.friction_point_id, func.count())
         .join(counted, counted.c.id == a.response_id)
-        .where(*of_run, counted.c.rn == 1, counted.c.score <= DETRACTOR_MAX)
+        .where(*of_run, counted.c.rn == 1, in_segment(counted.c.score, Segment.DETRACTOR))
         .group_by(a.friction_point_id)
     )
     for point_id, count in detractor_rows:
