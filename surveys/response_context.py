@@ -146,3 +146,14 @@ def response_contexts(
             theme=theme[1] if theme else None,
         )
     return out
+
+
+def attach_contexts(
+    session: Session, project_id: int, responses: list[SurveyResponse]
+) -> list[SurveyResponse]:
+    """Give each response its `context` (movement and theme) for the page that shows it, in
+    two queries for the whole list."""
+    contexts = response_contexts(session, project_id, responses)
+    for response in responses:
+        response.context = contexts[response.id]
+    return responses
