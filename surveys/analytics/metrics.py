@@ -22,6 +22,7 @@ from surveys.analytics.statistics import (
 from surveys.catalog import get_survey
 from surveys.errors import Invalid
 from surveys.models import Project, SurveyResponse
+from surveys.period_answers import period_case
 from surveys.periods import UNITS, Period, periods_between
 from surveys.property_refs import parse_property_ref, weight_of
 from surveys.response_filters import ResponseFilters, response_conditions
@@ -71,7 +72,7 @@ def _bucket_expression(group: str | None, periods: list[Period]) -> ColumnElemen
     if group is None:
         return literal("all")
     if group in UNITS:
-        return case(*[(r.created_at < p.end, literal(i)) for i, p in enumerate(periods)])
+        return period_case(periods, list(range(len(periods))))
     if group == "channel":
         return r.channel
     if group == "locale":

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, literal, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import SurveyResponse, ThemeAssignment
+from surveys.period_answers import period_case
 from surveys.periods import Period, period_of, previous_period
 from surveys.property_refs import numeric_property
 from surveys.segments import Segment, in_segment
@@ -209,13 +210,7 @@ def _add_trends(
     session: Session, run_id: int, periods: list[Period], stats: dict[int, PointStats]
 ) -> None:
     a, r = ThemeAssignment, SurveyResponse
-    bucket = case(
-        *[
-            (and_(r.created_at >= p.start, r.created_at < p.end), literal(i))
-            for i, p in enumerate(periods)
-        ],
-        else_=None,
-    )
+    bucket = period_case(periods, list(range(len(periods))))
     # Bucketed in a subquery: PostgreSQL will not group by an expression holding parameters.
     inner = (
         select(a.friction_point_id.label("point_id"), bucket.label("bucket"))
