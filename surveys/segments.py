@@ -39,7 +39,9 @@ MOVEMENTS = tuple(Movement)
 
 
 def is_valid_score(score: object) -> bool:
-    return isinstance(score, int) and not isinstance(score, bool) and 0 <= score <= 10
+    return (
+        isinstance(score, int) and not isinstance(score, bool) and MIN_SCORE <= score <= MAX_SCORE
+    )
 
 
 def segment_of(score: int | None) -> Segment | None:
