@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from surveys.models import FrictionPoint, SurveyResponse, ThemeAssignment, ThemeRun
-from surveys.segments import SEGMENT_RANK, Segment, segment_of
+from surveys.segments import Segment, movement_between, rank_of, segment_of
 
 
 def previous_scores(project_id: int) -> Select:
@@ -94,14 +94,9 @@ def themes_of(run_id: int | None) -> Select:
 
 def movement_of(previous: int | None, current: int | None) -> str | None:
     """up / down / stayed against the previous answer, or new when there is none."""
-    now = segment_of(current)
-    if now is None:
+    if current is None:
         return None
-    before = segment_of(previous)
-    if before is None:
-        return "new"
-    delta = SEGMENT_RANK[now] - SEGMENT_RANK[before]
-    return "up" if delta > 0 else "down" if delta < 0 else "stayed"
+    return movement_between(rank_of(previous), rank_of(current))
 
 
 @dataclass(frozen=True)
@@ -151,3 +146,14 @@ def response_contexts(
             theme=theme[1] if theme else None,
         )
     return out
+
+
+def attach_contexts(
+    session: Session, project_id: int, responses: list[SurveyResponse]
+) -> list[SurveyResponse]:
+    """Give each response its `context` (movement and theme) for the page that shows it, in
+    two queries for the whole list."""
+    contexts = response_contexts(session, project_id, responses)
+    for response in responses:
+        response.context = contexts[response.id]
+    return responses

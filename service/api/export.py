@@ -16,24 +16,13 @@ from urllib.parse import quote
 from flask import Response
 
 from service.api.base import api_blueprint
-from service.api.metrics import metrics_query
-from service.api.movement import movement_query
-from service.api.responses import filters_from
+from service.api.queries import metrics_query, movement_query, response_filters
 from service.auth import current_project
 from service.db import db, engine
 from service.schemas.export import ExportMetricsArgs, ExportMovementArgs, ExportResponsesArgs
-from surveys.analytics.metrics import nps_metrics
-from surveys.analytics.movement import movement
-from surveys.catalog import get_survey
 from surveys.clock import utcnow
-from surveys.export.responses import (
-    ExportQuery,
-    export_chunks,
-    export_file_stem,
-    plan_export,
-    stream_rows,
-)
-from surveys.export.tables import metrics_table, movement_table
+from surveys.export.figures import metrics_export, movement_export
+from surveys.export.responses import ExportQuery, export_chunks, plan_export, stream_rows
 
 bp = api_blueprint("export", __name__, "Analyst exports: CSV, NDJSON, XLSX and Parquet.")
 
@@ -86,7 +75,7 @@ def export_responses(args):
     """
     fmt = args["format"]
     query = ExportQuery(
-        filters=filters_from(args),
+        filters=response_filters(args),
         pii=args["pii"],
         defang=fmt == "csv",
         properties=args.get("properties"),
@@ -109,16 +98,7 @@ def export_responses(args):
 @bp.doc(responses=_file_responses("One row for the overall NPS, then one per bucket."))
 def export_metrics(args):
     """The table behind `GET /metrics/nps`: counts, shares, NPS, interval and change."""
-    project = current_project()
-    query = metrics_query(args)
-    filters = query.filters
-    survey = get_survey(db(), project.id, filters.survey_id) if filters.survey_id else None
-    result = nps_metrics(db(), project, query)
-    columns, rows = metrics_table(result)
-    what = f"nps-by-{args['group_by']}" if args.get("group_by") else "nps"
-    stem = export_file_stem(
-        project.name, survey.name if survey else None, what, filters.since, filters.until
-    )
+    columns, rows, stem = metrics_export(db(), current_project(), metrics_query(args))
     fmt = args["format"]
     return download(export_chunks(fmt, columns, [rows], sheet_title="nps"), stem, fmt)
 
@@ -133,14 +113,7 @@ def export_movement(args):
     (up/down/stayed/new/lapsed), `people`, `pct_of_from_segment`, and `weight` with
     `weight=property:<name>`. `series=true` gives every consecutive pair in since/until.
     """
-    project = current_project()
     query = movement_query(args)
-    result = movement(db(), project, query, utcnow())
-    survey = get_survey(db(), project.id, query.survey_id)
-    columns, rows = movement_table(result)
-    pairs = result.get("series", [result])
-    since = pairs[0]["from"]["start"] if pairs else None
-    until = pairs[-1]["to"]["end"] if pairs else None
-    stem = export_file_stem(project.name, survey.name, "movement", since, until)
+    columns, rows, stem = movement_export(db(), current_project(), query, utcnow())
     fmt = args["format"]
     return download(export_chunks(fmt, columns, [rows], sheet_title="movement"), stem, fmt)

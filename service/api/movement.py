@@ -1,6 +1,7 @@
 """Segment movement between periods, and the movers behind it."""
 
 from service.api.base import api_blueprint
+from service.api.queries import movement_query, movers_query
 from service.auth import current_project
 from service.db import db
 from service.pagination import decode_cursor, page_response, page_schema
@@ -12,32 +13,11 @@ from service.schemas.movement import (
     MoversArgs,
     MoverSchema,
 )
-from surveys.analytics.movement import MovementQuery, movement
-from surveys.analytics.movers import MoversQuery, list_movers
+from surveys.analytics.movement import movement
+from surveys.analytics.movers import list_movers
 from surveys.clock import utcnow
 
 bp = api_blueprint("movement", __name__, "Segment movement from one period to the next.")
-
-
-def _pair_query(args: dict, **extra) -> MovementQuery:
-    return MovementQuery(
-        survey_id=args["survey_id"],
-        unit=args["period"],
-        from_label=args.get("from_"),
-        to_label=args.get("to"),
-        **extra,
-    )
-
-
-def movement_query(args: dict) -> MovementQuery:
-    """The query of `MovementArgs`; `GET /export/movement` reads the same arguments."""
-    return _pair_query(
-        args,
-        weight_property=args.get("weight"),
-        series=args["series"],
-        since=args.get("since"),
-        until=args.get("until"),
-    )
 
 
 @bp.route("/metrics/movement", methods=["GET"])
@@ -55,16 +35,10 @@ def read_movement(args):
 @bp.doc(description=MOVERS_DESCRIPTION)
 def list_movement_people(args):
     """The people who moved (or stayed, came or lapsed), with both answers."""
-    query = MoversQuery(
-        pair=_pair_query(args),
-        from_segment=args.get("from_segment"),
-        to_segment=args.get("to_segment"),
-        movement=args.get("movement"),
-    )
     page = list_movers(
         db(),
         current_project(),
-        query,
+        movers_query(args),
         utcnow(),
         limit=args["limit"],
         after=decode_cursor(args["cursor"]),

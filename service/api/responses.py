@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from service.api.base import api_blueprint
+from service.api.queries import response_filters
 from service.auth import current_project
 from service.db import db
 from service.pagination import decode_cursor, page_response, page_schema
@@ -16,31 +17,10 @@ from service.schemas.responses import (
 )
 from surveys import answers
 from surveys.clock import utcnow
-from surveys.response_context import fresh_context, response_contexts
-from surveys.response_filters import ResponseFilters, list_responses
-from surveys.segments import Segment
+from surveys.response_context import attach_contexts, fresh_context
+from surveys.response_filters import list_responses
 
 bp = api_blueprint("responses", __name__, "Survey responses (answers).")
-
-
-def attach_contexts(items):
-    """Give each response its movement and theme (two queries for a whole page)."""
-    contexts = response_contexts(db(), current_project().id, items)
-    for item in items:
-        item.context = contexts[item.id]
-    return items
-
-
-def filters_from(args: dict) -> ResponseFilters:
-    return ResponseFilters(
-        survey_id=args.get("survey_id"),
-        since=args.get("since"),
-        until=args.get("until"),
-        segment=Segment(args["segment"]) if args.get("segment") else None,
-        person_id=args.get("person_id"),
-        channel=args.get("channel"),
-        updated_since=args.get("updated_since"),
-    )
 
 
 @bp.route("/responses", methods=["POST"])
@@ -81,7 +61,7 @@ def record_response(data):
     )
     session.commit()
     if not created:
-        return attach_contexts([response])[0]
+        return attach_contexts(session, project.id, [response])[0]
     response.context = fresh_context(session, response)
     return response
 
@@ -91,14 +71,15 @@ def record_response(data):
 @bp.response(200, page_schema(ResponseSchema, "ResponsePage"))
 def list_all(args):
     """List responses, oldest first, with cursor pagination and filters."""
+    session, project_id = db(), current_project().id
     page = list_responses(
-        db(),
-        current_project().id,
-        filters_from(args),
+        session,
+        project_id,
+        response_filters(args),
         limit=args["limit"],
         after=decode_cursor(args["cursor"]),
     )
-    attach_contexts(page.items)
+    attach_contexts(session, project_id, page.items)
     return page_response(page, ResponseSchema())
 
 
@@ -106,7 +87,10 @@ def list_all(args):
 @bp.response(200, ResponseSchema)
 def read_response(response_id):
     """Read one response."""
-    return attach_contexts([answers.get_response(db(), current_project().id, response_id)])[0]
+    session, project_id = db(), current_project().id
+    return attach_contexts(
+        session, project_id, [answers.get_response(session, project_id, response_id)]
+    )[0]
 
 
 @bp.route("/responses/<int:response_id>", methods=["PATCH"])
@@ -118,4 +102,4 @@ def patch_response(changes, response_id):
         db(), current_project().id, response_id, changes, now=utcnow()
     )
     db().commit()
-    return attach_contexts([response])[0]
+    return attach_contexts(db(), current_project().id, [response])[0]

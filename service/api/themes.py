@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from service.api.base import api_blueprint
-from service.api.responses import attach_contexts
 from service.auth import current_project
 from service.db import db
 from service.pagination import decode_cursor, page_response, page_schema
@@ -19,6 +18,7 @@ from service.schemas.themes import (
     ThemeRunSchema,
 )
 from surveys.clock import utcnow
+from surveys.response_context import attach_contexts
 from surveys.themes import reading, runs
 
 bp = api_blueprint("themes", __name__, "Friction points: complaint themes ranked by cost.")
@@ -80,12 +80,13 @@ def read_theme(point_id):
 @bp.response(200, page_schema(ResponseSchema, "ThemeResponsePage"))
 def theme_responses(args, point_id):
     """The responses of one friction point, oldest first, with cursor pagination."""
+    session, project_id = db(), current_project().id
     page = reading.point_responses(
-        db(),
-        current_project().id,
+        session,
+        project_id,
         point_id,
         limit=args["limit"],
         after=decode_cursor(args["cursor"]),
     )
-    attach_contexts(page.items)
+    attach_contexts(session, project_id, page.items)
     return page_response(page, ResponseSchema())

@@ -20,7 +20,7 @@ from service.strict_input import field_problems
 from surveys.clock import utcnow
 from surveys.email import link_answers
 from surveys.errors import DomainError, Invalid, NotFound, SurveyClosed
-from surveys.segments import segment_of
+from surveys.segments import is_valid_score, segment_of
 from surveys.texts import LOCALES, base_locale, followup_text, question_text
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def _parse_score(raw: str | None) -> int | None:
     if raw is None or not raw.strip().isdigit():
         return None
     score = int(raw)
-    return score if 0 <= score <= 10 else None
+    return score if is_valid_score(score) else None
 
 
 def _score_page(token: str, ctx, selected: int | None, *, autosubmit: bool, error: str = ""):

@@ -8,6 +8,7 @@ from service.pagination import PageArgs
 from service.schemas.common import UtcDateTime, id_field
 from surveys.analytics.movement import MOVEMENT_UNITS
 from surveys.analytics.movers import MOVEMENT_KINDS, SEGMENT_FILTERS
+from surveys.segments import MOVEMENTS
 
 MOVEMENT_DESCRIPTION = """Who moved between promoters (9–10), passives (7–8) and detractors (0–6)
 from period A (`from`) to period B (`to`).
@@ -207,6 +208,6 @@ class MoverSchema(Schema):
     to_period = fields.String(metadata={"example": "2026-Q2"})
     from_segment = fields.String(allow_none=True, validate=validate.OneOf(SEGMENT_NAMES))
     to_segment = fields.String(allow_none=True, validate=validate.OneOf(SEGMENT_NAMES))
-    movement = fields.String(metadata={"enum": ["up", "down", "stayed", "new", "lapsed"]})
+    movement = fields.String(metadata={"enum": [m.value for m in MOVEMENTS]})
     from_response = fields.Nested(MoverAnswerSchema, allow_none=True)
     to_response = fields.Nested(MoverAnswerSchema, allow_none=True)

@@ -10,7 +10,7 @@ from service.pagination import PageArgs
 from service.schemas.common import Properties, UtcDateTime, id_field
 from surveys.answers import MAX_COMMENT, RESPONSE_CHANNELS
 from surveys.response_context import ResponseContext
-from surveys.segments import SEGMENTS, segment_of
+from surveys.segments import MOVEMENTS, SEGMENTS, Movement, segment_of
 
 
 class PersonRefSchema(Schema):
@@ -83,7 +83,7 @@ class ResponseSchema(Schema):
         lambda r: _ctx(r).movement,
         allow_none=True,
         metadata={
-            "enum": ["up", "down", "stayed", "new"],
+            "enum": [m.value for m in MOVEMENTS if m is not Movement.LAPSED],
             "description": "This answer's segment against previous_segment; null when the "
             "answer counts in no NPS (no score, or excluded).",
         },

@@ -22,9 +22,11 @@ from surveys.analytics.statistics import (
 from surveys.catalog import get_survey
 from surveys.errors import Invalid
 from surveys.models import Project, SurveyResponse
+from surveys.period_answers import period_case
 from surveys.periods import UNITS, Period, periods_between
 from surveys.property_refs import parse_property_ref, weight_of
 from surveys.response_filters import ResponseFilters, response_conditions
+from surveys.segments import Segment, in_segment
 
 GROUPS = ("quarter", "month", "week", "channel", "locale")
 MAX_PERIODS = 1000
@@ -70,7 +72,7 @@ def _bucket_expression(group: str | None, periods: list[Period]) -> ColumnElemen
     if group is None:
         return literal("all")
     if group in UNITS:
-        return case(*[(r.created_at < p.end, literal(i)) for i, p in enumerate(periods)])
+        return period_case(periods, list(range(len(periods))))
     if group == "channel":
         return r.channel
     if group == "locale":
@@ -114,9 +116,9 @@ def _segment_sums(
     rows when None)."""
     out: list[tuple[str, ColumnElement[Any]]] = []
     segments = {
-        "promoters": score >= 9,
-        "passives": and_(score >= 7, score <= 8),
-        "detractors": score <= 6,
+        "promoters": in_segment(score, Segment.PROMOTER),
+        "passives": in_segment(score, Segment.PASSIVE),
+        "detractors": in_segment(score, Segment.DETRACTOR),
     }
     for name, cond in segments.items():
         if counted is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, null, select
+from sqlalchemy import ColumnElement, Subquery, case, func, select
 from sqlalchemy.orm import Session
 
 from surveys import period_answers
@@ -33,9 +33,11 @@ from surveys.periods import (
     previous_period,
 )
 from surveys.property_refs import weight_of
-from surveys.segments import PASSIVE_MIN, PROMOTER_MIN
+from surveys.segments import Movement, movement_between_case, rank_case
 
 MOVEMENT_UNITS = ("quarter", "month")
+# Up or down: a filter over movements, not a movement of its own.
+MOVED = "moved"
 MAX_SERIES_PERIODS = 60
 DEFAULT_SERIES_PERIODS = 4
 
@@ -50,14 +52,6 @@ class MovementQuery:
     series: bool = False
     since: datetime | None = None
     until: datetime | None = None
-
-
-def rank_of(score: ColumnElement[int | None]) -> ColumnElement[int | None]:
-    """2 promoter, 1 passive, 0 detractor, so ranks compare as movement up or down; a null
-    score (no answer in the period) stays null."""
-    return case(
-        (score >= PROMOTER_MIN, 2), (score >= PASSIVE_MIN, 1), (score.is_not(None), 0), else_=null()
-    )
 
 
 def bucket_of(periods: list[Period]) -> ColumnElement[Any]:
@@ -227,7 +221,7 @@ def movement_cells(
         )
     person = select(c.person_id, *pivot).group_by(c.person_id).subquery()
     p = person.c
-    sa, sb = rank_of(p.sa).label("sa"), rank_of(p.sb).label("sb")
+    sa, sb = rank_case(p.sa).label("sa"), rank_case(p.sb).label("sb")
     sums = [func.sum(p.w).label("wsum"), func.count(p.w).label("wn")] if weight is not None else []
     stmt = select(sa, sb, func.count().label("n"), *sums).group_by(sa, sb)
     counts: dict[tuple[int | None, int | None], Cell] = {}
@@ -281,13 +275,8 @@ def movement(session: Session, project: Project, q: MovementQuery, now: datetime
 def movement_condition(
     sa: ColumnElement[Any], sb: ColumnElement[Any], kind: str
 ) -> ColumnElement[bool]:
-    """SQL for one kind of movement over the two segment ranks of a person."""
-    conditions: dict[str, ColumnElement[bool]] = {
-        "up": and_(sa.is_not(None), sb > sa),
-        "down": and_(sb.is_not(None), sb < sa),
-        "stayed": sb == sa,
-        "moved": and_(sa.is_not(None), sb.is_not(None), sb != sa),
-        "new": and_(sa.is_(None), sb.is_not(None)),
-        "lapsed": and_(sa.is_not(None), sb.is_(None)),
-    }
-    return conditions[kind]
+    """SQL for one kind of movement over the two segment ranks of a person; `moved` is up or
+    down."""
+    if kind == MOVED:
+        return movement_between_case(sa, sb).in_((Movement.UP.value, Movement.DOWN.value))
+    return movement_between_case(sa, sb) == Movement(kind).value

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from surveys.analytics.movement_stats import paired_nps_change
-from surveys.segments import SEGMENT_RANK, SEGMENTS
+from surveys.segments import SEGMENT_RANK, SEGMENTS, movement_between
 
 # Segments travel through SQL as their rank: 2 promoter, 1 passive, 0 detractor.
 RANKED = tuple(sorted(SEGMENTS, key=lambda s: -SEGMENT_RANK[s]))
@@ -30,10 +30,6 @@ Cells = Mapping[tuple[int | None, int | None], Cell]
 
 def _pct(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 2) if whole else None
-
-
-def direction(a: int, b: int) -> str:
-    return "up" if b > a else "down" if b < a else "stayed"
 
 
 def _sums(cells: Cells, attr: str) -> dict[str, float]:
@@ -55,7 +51,7 @@ def _sums(cells: Cells, attr: str) -> dict[str, float]:
             out["lapsed"] += value
         elif a is not None and b is not None:
             out["repeat"] += value
-            kind = direction(a, b)
+            kind = movement_between(a, b)
             out["stayed" if kind == "stayed" else "moved"] += value
             if kind != "stayed":
                 out[f"moved_{kind}"] += value

@@ -18,59 +18,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from surveys.analytics.statistics import LOW_SAMPLE, Z95
+from scipy.stats import t as student_t
 
-# Student's t, 97.5% quantile, for 1..30 degrees of freedom (scipy.stats.t.ppf, 6 decimals).
-_T975 = (
-    12.706205,
-    4.302653,
-    3.182446,
-    2.776445,
-    2.570582,
-    2.446912,
-    2.364624,
-    2.306004,
-    2.262157,
-    2.228139,
-    2.200985,
-    2.178813,
-    2.160369,
-    2.144787,
-    2.13145,
-    2.119905,
-    2.109816,
-    2.100922,
-    2.093024,
-    2.085963,
-    2.079614,
-    2.073873,
-    2.068658,
-    2.063899,
-    2.059539,
-    2.055529,
-    2.051831,
-    2.048407,
-    2.04523,
-    2.042272,
-)
+from surveys.analytics.statistics import LOW_SAMPLE
 
 
 def t975(df: int) -> float:
-    """The 97.5% quantile of Student's t with `df` degrees of freedom (df >= 1).
-
-    A table up to 30; beyond it the Cornish-Fisher expansion around z (Abramowitz & Stegun
-    26.7.5), which agrees with the exact value to 1e-6 there.
-    """
+    """The 97.5% quantile of Student's t with `df` degrees of freedom (df >= 1)."""
     if df < 1:
         raise ValueError("degrees of freedom must be at least 1")
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z = Z95
-    g1 = (z**3 + z) / 4
-    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
-    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
-    g4 = (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160
-    return z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
+    return float(student_t.ppf(0.975, df))
 
 
 @dataclass(frozen=True)

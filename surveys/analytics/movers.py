@@ -14,20 +14,23 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from surveys.analytics.movement import (
+    MOVED,
     MovementQuery,
     counted_answers,
     movement_condition,
-    rank_of,
     resolve_pair,
 )
-from surveys.analytics.movement_report import RANKED, direction
+from surveys.analytics.movement_report import RANKED
 from surveys.catalog import get_survey
 from surveys.database.paging import Page
 from surveys.models import Person, Project, SurveyResponse
-from surveys.segments import SEGMENT_RANK, Segment
+from surveys.segments import SEGMENT_RANK, Movement, Segment, movement_between, rank_case
 
 SEGMENT_FILTERS = (*(s.value for s in RANKED), "none")
-MOVEMENT_KINDS = ("up", "down", "stayed", "moved", "new", "lapsed")
+MOVEMENT_KINDS = tuple(
+    k.value if isinstance(k, Movement) else k
+    for k in (Movement.UP, Movement.DOWN, Movement.STAYED, MOVED, Movement.NEW, Movement.LAPSED)
+)
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,6 @@ def _segment_condition(column: ColumnElement[int], wanted: str) -> ColumnElement
     return column == SEGMENT_RANK[Segment(wanted)]
 
 
-def _kind(a: int | None, b: int | None) -> str:
-    if a is None:
-        return "new"
-    if b is None:
-        return "lapsed"
-    return direction(a, b)
-
-
 def _name(rank: int | None) -> str | None:
     return None if rank is None else RANKED[2 - rank].value
 
@@ -84,8 +79,8 @@ def list_movers(
     person = (
         select(
             c.person_id,
-            rank_of(func.max(case((c.b == 0, c.score)))).label("sa"),
-            rank_of(func.max(case((c.b == 1, c.score)))).label("sb"),
+            rank_case(func.max(case((c.b == 0, c.score)))).label("sa"),
+            rank_case(func.max(case((c.b == 1, c.score)))).label("sb"),
             func.max(case((c.b == 0, c.rid))).label("ra"),
             func.max(case((c.b == 1, c.rid))).label("rb"),
         )
@@ -119,7 +114,7 @@ def list_movers(
             to_period=b.label,
             from_segment=_name(row.sa),
             to_segment=_name(row.sb),
-            movement=_kind(row.sa, row.sb),
+            movement=movement_between(row.sa, row.sb),
             from_response=responses.get(row.ra) if row.ra is not None else None,
             to_response=responses.get(row.rb) if row.rb is not None else None,
         )

@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnClause
 from surveys.export.formats import DEFANG_PREFIX, FORMULA_STARTS
 from surveys.models import SurveyResponse
 from surveys.response_filters import ResponseFilters, response_conditions
-from surveys.segments import PASSIVE_MIN, PROMOTER_MIN, Segment
+from surveys.segments import movement_between_case, rank_case
 
 # JSON value types as the key pass reports them, normalised across dialects.
 INTEGER, REAL, TRUE, FALSE, TEXT, NULL = "integer", "real", "true", "false", "text", "null"
@@ -38,28 +38,11 @@ def defang_sql(value: Any) -> ColumnElement[Any]:
     )
 
 
-def segment_case(score: Any) -> ColumnElement[str]:
-    """The SQL twin of `scoring.segment_of` (checked against it by the export tests)."""
-    return case(
-        (score >= PROMOTER_MIN, literal(Segment.PROMOTER.value)),
-        (score >= PASSIVE_MIN, literal(Segment.PASSIVE.value)),
-        (score.is_not(None), literal(Segment.DETRACTOR.value)),
-        else_=None,
-    )
-
-
-def _rank(score: Any) -> ColumnElement[int]:
-    return case((score >= PROMOTER_MIN, 2), (score >= PASSIVE_MIN, 1), else_=0)
-
-
 def movement_case(counted: Any, previous: Any, score: Any) -> ColumnElement[str]:
     """The SQL twin of `response_context.movement_of`, null for answers that count nowhere."""
     return case(
         (counted.is_(None), None),
-        (previous.is_(None), literal("new")),
-        (_rank(score) > _rank(previous), literal("up")),
-        (_rank(score) < _rank(previous), literal("down")),
-        else_=literal("stayed"),
+        else_=movement_between_case(rank_case(previous), rank_case(score)),
     )
 
 

@@ -32,7 +32,6 @@ from surveys.export.columns import (
     movement_case,
     property_keys_statement,
     property_value,
-    segment_case,
 )
 from surveys.export.files import parquet_chunks, xlsx_chunks
 from surveys.export.formats import Batch, Column, csv_chunks, ndjson_chunks
@@ -40,6 +39,7 @@ from surveys.models import Person, Project, Survey, SurveyResponse
 from surveys.property_refs import property_name
 from surveys.response_context import latest_done_run_id, previous_scores, themes_of
 from surveys.response_filters import ResponseFilters, response_conditions
+from surveys.segments import segment_case
 
 FORMATS = ("csv", "ndjson", "xlsx", "parquet")
 PII_COLUMNS = frozenset({"email", "name"})

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from surveys.analytics.movement_report import direction
 from surveys.export.formats import Column
-from surveys.segments import SEGMENT_RANK, Segment
+from surveys.segments import SEGMENT_RANK, Movement, Segment, movement_between
 
 SEGMENT_COUNTS = ("promoters", "passives", "detractors")
 METRIC_COLUMNS = (
@@ -102,7 +101,7 @@ MOVEMENT_COLUMNS = (
 
 
 def _direction(a: str, b: str) -> str:
-    return direction(SEGMENT_RANK[Segment(a)], SEGMENT_RANK[Segment(b)])
+    return str(movement_between(SEGMENT_RANK[Segment(a)], SEGMENT_RANK[Segment(b)]))
 
 
 def _pair_rows(pair: dict[str, Any], weighted: bool) -> list[list[Any]]:
@@ -113,11 +112,11 @@ def _pair_rows(pair: dict[str, Any], weighted: bool) -> list[list[Any]]:
         for b, cell in row.items():
             extra = [weights["matrix"][a][b]["weight"]] if weighted else []
             rows.append([*keys, a, b, _direction(a, b), cell["count"], cell["pct"], *extra])
-    for kind in ("new", "lapsed"):
+    for kind in (Movement.NEW.value, Movement.LAPSED.value):
         for segment, people in pair[kind].items():
             if segment == "total":
                 continue
-            sides = (None, segment) if kind == "new" else (segment, None)
+            sides = (None, segment) if kind == Movement.NEW else (segment, None)
             extra = [weights[kind][segment]] if weighted else []
             rows.append([*keys, *sides, kind, people, None, *extra])
     return rows

@@ -24,19 +24,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, literal, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import SurveyResponse, ThemeAssignment
+from surveys.period_answers import period_case
 from surveys.periods import Period, period_of, previous_period
 from surveys.property_refs import numeric_property
+from surveys.segments import Segment, in_segment
 from surveys.themes.runs import RunParams
 from surveys.themes.scope import respondent_conditions
 
 TREND_QUARTERS = 4
 # Percentage points of share per quarter: below this a theme is "stable".
 TREND_THRESHOLD = 1.0
-DETRACTOR_MAX, PASSIVE_MIN, PASSIVE_MAX = 6, 7, 8
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,12 @@ def overall(session: Session, project_id: int, params: RunParams) -> Overall:
     row = session.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(case((counted.c.score >= 9, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((counted.c.score <= DETRACTOR_MAX, 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((in_segment(counted.c.score, Segment.PROMOTER), 1), else_=0)), 0
+            ),
+            func.coalesce(
+                func.sum(case((in_segment(counted.c.score, Segment.DETRACTOR), 1), else_=0)), 0
+            ),
         ).where(counted.c.rn == 1)
     ).one()
     return Overall(int(row[0]), int(row[1]), int(row[2]))
@@ -148,10 +153,8 @@ def point_stats(
         select(
             a.friction_point_id,
             func.count(),
-            func.count(distinct(case((r.score <= DETRACTOR_MAX, r.person_id)))),
-            func.count(
-                distinct(case((and_(r.score >= PASSIVE_MIN, r.score <= PASSIVE_MAX), r.person_id)))
-            ),
+            func.count(distinct(case((in_segment(r.score, Segment.DETRACTOR), r.person_id)))),
+            func.count(distinct(case((in_segment(r.score, Segment.PASSIVE), r.person_id)))),
             func.avg(r.score),
         )
         .join(r, r.id == a.response_id)
@@ -170,7 +173,7 @@ def point_stats(
     detractor_rows = session.execute(
         select(a.friction_point_id, func.count())
         .join(counted, counted.c.id == a.response_id)
-        .where(*of_run, counted.c.rn == 1, counted.c.score <= DETRACTOR_MAX)
+        .where(*of_run, counted.c.rn == 1, in_segment(counted.c.score, Segment.DETRACTOR))
         .group_by(a.friction_point_id)
     )
     for point_id, count in detractor_rows:
@@ -207,13 +210,7 @@ def _add_trends(
     session: Session, run_id: int, periods: list[Period], stats: dict[int, PointStats]
 ) -> None:
     a, r = ThemeAssignment, SurveyResponse
-    bucket = case(
-        *[
-            (and_(r.created_at >= p.start, r.created_at < p.end), literal(i))
-            for i, p in enumerate(periods)
-        ],
-        else_=None,
-    )
+    bucket = period_case(periods, list(range(len(periods))))
     # Bucketed in a subquery: PostgreSQL will not group by an expression holding parameters.
     inner = (
         select(a.friction_point_id.label("point_id"), bucket.label("bucket"))

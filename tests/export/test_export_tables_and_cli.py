@@ -9,9 +9,9 @@ import json
 from sqlalchemy import Integer, literal, select
 
 from service.db import db
-from surveys.export.columns import movement_case, segment_case
+from surveys.export.columns import movement_case
 from surveys.response_context import movement_of
-from surveys.segments import segment_of
+from surveys.segments import segment_case, segment_of
 from tests.answers import answer
 
 
