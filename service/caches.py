@@ -2,7 +2,7 @@
 
 The app factory makes one `Caches` and keeps it at `app.extensions["flywheel.caches"]`; the
 worker runs inside the same app, so it shares the mechanism. Each member is an object with a
-`clear()`; the memoised pure functions of the domain (`surveys.memo`) are one more member.
+`size()` and a `clear()`; the domain's memoised pure functions (`surveys.memo`) are one more.
 docs/architecture.md ("What outlives a request") lists every member and why it exists.
 """
 
@@ -18,6 +18,8 @@ EXTENSION = "flywheel.caches"
 
 
 class Clearable(Protocol):
+    def size(self) -> int: ...
+
     def clear(self) -> None: ...
 
 
@@ -38,6 +40,10 @@ class Caches:
 
     def names(self) -> list[str]:
         return list(self._members)
+
+    def sizes(self) -> dict[str, int]:
+        """Entries held per member (a thread-bound member counts this thread's)."""
+        return {name: member.size() for name, member in self._members.items()}
 
     def clear(self) -> None:
         for member in self._members.values():

@@ -44,6 +44,10 @@ class Memos:
             for f in self._functions
         ]
 
+    def size(self) -> int:
+        """How many answers are remembered, over every memoised function."""
+        return sum(f.cache_info().currsize for f in self._functions)
+
     def clear(self) -> None:
         for function in self._functions:
             function.cache_clear()

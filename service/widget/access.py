@@ -63,6 +63,9 @@ class KeyCache:
             self._entries[digest] = (now + self.ttl, project)
         return project
 
+    def size(self) -> int:
+        return len(self._entries)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -149,6 +149,10 @@ class ReadConnections:
             with contextlib.suppress(Exception):
                 connection.close()
 
+    def size(self) -> int:
+        """1 when this thread keeps a connection, else 0."""
+        return 0 if self.connection is None else 1
+
     def clear(self) -> None:
         """Let go of every thread's connection: this thread's now, the others' on their next
         read (a connection belongs to its thread and is closed there)."""
