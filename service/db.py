@@ -9,7 +9,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.caches import caches_of
 from service.private_files import touch_private
+from surveys.database.prepared import READ_CONNECTIONS_INFO, ReadConnections
 
 
 def make_engine(url: str) -> Engine:
@@ -38,7 +40,12 @@ def make_engine(url: str) -> Engine:
 def init_app(app: Flask, url: str) -> None:
     engine = make_engine(url)
     app.extensions["db_engine"] = engine
-    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    # Each thread's kept read connection (see `ReadConnections`) reaches the sessions, and so
+    # the domain's prepared reads, through their `info`.
+    reads = caches_of(app).register("read_connections", ReadConnections())
+    app.extensions["db_sessionmaker"] = sessionmaker(
+        engine, expire_on_commit=False, info={READ_CONNECTIONS_INFO: reads}
+    )
 
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:

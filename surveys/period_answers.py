@@ -13,7 +13,6 @@ Concurrent writers stay correct without locks: a row is only ever replaced by a 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from surveys.memo import memo
 from surveys.models import PeriodAnswer, Project, Survey, SurveyResponse
 from surveys.periods import Period, period_of, periods_between
 
@@ -45,7 +45,7 @@ def is_current(project: Project) -> bool:
     return project.periods_zone == project.time_zone
 
 
-@lru_cache(maxsize=4)
+@memo(maxsize=4)
 def _upsert(dialect: str) -> Insert:
     """Built once per dialect: the statement runs on every recorded answer."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

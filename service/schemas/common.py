@@ -26,13 +26,7 @@ def id_field(**kwargs: Any) -> fields.Integer:
 
 
 class UtcDateTime(fields.DateTime):
-    """ISO 8601 in and out; stored naive UTC, shown with a `Z`. Naive input is taken as UTC.
-
-    Parsed strings are remembered (a datetime cannot be changed, so sharing one is safe): the
-    widget sends the same `created_at` with every page view of a person.
-    """
-
-    PARSED_LIMIT = 4096
+    """ISO 8601 in and out; stored naive UTC, shown with a `Z`. Naive input is taken as UTC."""
 
     def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
@@ -42,19 +36,11 @@ class UtcDateTime(fields.DateTime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
-        remembered: dict[str, datetime] = self.__dict__.setdefault("_parsed", {})
-        found = remembered.get(value) if type(value) is str else None
-        if found is not None:
-            return found
         parsed = super()._deserialize(value, attr, data, **kwargs)
         if parsed.tzinfo is not None:
             parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         if not 1900 <= parsed.year <= 2999:
             raise ValidationError("year must be between 1900 and 2999")
-        if type(value) is str:
-            if len(remembered) >= self.PARSED_LIMIT:
-                remembered.clear()
-            remembered[value] = parsed
         return parsed
 
 

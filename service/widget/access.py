@@ -7,7 +7,6 @@ works too for calls from a server.
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import time
@@ -15,9 +14,12 @@ from typing import NamedTuple
 
 from flask import Flask, Response, current_app, request
 
+from service.caches import EXTENSION as CACHES
+from service.caches import caches_of
 from service.db import db
 from service.errors import error_response
 from surveys.keys import PUBLISHABLE_PREFIX, hash_key
+from surveys.memo import memo
 from surveys.projects import find_by_publishable_key, normalise_origin
 from surveys.widget.visits import WidgetProject
 
@@ -61,13 +63,16 @@ class KeyCache:
             self._entries[digest] = (now + self.ttl, project)
         return project
 
+    def size(self) -> int:
+        return len(self._entries)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
 
 def init_app(app: Flask, ttl: float = 5.0) -> None:
-    app.extensions["widget_keys"] = KeyCache(ttl)
+    caches_of(app).register("widget_keys", KeyCache(ttl))
 
 
 def caller_key(environ: dict | None = None) -> CallerKey:
@@ -81,7 +86,7 @@ def caller_key(environ: dict | None = None) -> CallerKey:
     return found
 
 
-@functools.lru_cache(maxsize=1024)
+@memo(maxsize=1024)
 def _caller_key(key: str) -> CallerKey:
     # A handful of publishable keys call all day: each is hashed once, not on every call.
     return CallerKey(key, hash_key(key) if key else "")
@@ -104,7 +109,7 @@ def widget_project() -> WidgetProject:
 def _project_of(caller: CallerKey) -> WidgetProject | None:
     if not caller.key.startswith(PUBLISHABLE_PREFIX):
         return None
-    return current_app.extensions["widget_keys"].get(caller)
+    return current_app.extensions[CACHES]["widget_keys"].get(caller)
 
 
 def _allowed(project: WidgetProject, origin: str) -> bool:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from surveys.errors import Invalid
+from surveys.memo import memo
 
 MIN_LENGTH = 10
 # Long enough for any passphrase, short enough that hashing one costs what hashing any does.
@@ -16,7 +15,7 @@ MAX_LENGTH = 256
 HASHER = PasswordHasher()
 
 
-@functools.cache
+@memo()
 def _decoy() -> str:
     """Verified against when no user has the email, so an unknown address costs the same time
     as a wrong password and sign-in does not tell which addresses have accounts."""

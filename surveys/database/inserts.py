@@ -6,12 +6,13 @@ implicit transactions reliably, and a conflict here is an expected outcome, not 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
+
+from surveys.memo import memo
 
 
 def column_values(obj: DeclarativeBase) -> dict[str, Any]:
@@ -23,7 +24,7 @@ def column_values(obj: DeclarativeBase) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=32)
+@memo(maxsize=32)
 def _statement(model: type[DeclarativeBase], dialect: str) -> Insert:
     """Built once per model and dialect: constructing statements costs more than running
     them on the hot ingest path. The values come as parameters."""

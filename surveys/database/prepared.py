@@ -13,29 +13,38 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-import weakref
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Dialect, Engine, Pool, Select
+from sqlalchemy import JSON, Dialect, Engine, Select
 from sqlalchemy.orm import Session
 
 REMEMBER_LIMIT = 4096  # distinct JSON texts remembered per column
+# Where a session finds the app's `ReadConnections`: its sessionmaker's `info`.
+READ_CONNECTIONS_INFO = "flywheel.read_connections"
 
 
 @dataclass(frozen=True)
 class _Compiled:
-    sql: str
-    names: tuple[str, ...] | None  # parameter order for positional paramstyles
+    sql: str  # with named parameters (`:name` or `%(name)s`), so values go as a dict
     fixed: dict[str, Any]  # values the statement itself binds (literals)
     processed: tuple[tuple[str, Callable[[Any], Any]], ...]  # parameters the types convert
 
 
+def _named(dialect: Dialect) -> Dialect:
+    """The dialect itself when its driver takes named parameters (psycopg's `%(name)s`); for
+    one that takes them by position (sqlite3's `?`), a dialect of the same kind rendering
+    `:name`, which the driver takes too. Values then go by name, and no compiler internals
+    are needed to put them in order."""
+    if not dialect.positional:
+        return dialect
+    return type(dialect)(paramstyle="named")
+
+
 def _compile(statement: Select, dialect: Dialect) -> _Compiled:
-    compiled = statement.compile(dialect=dialect)
-    names = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+    compiled = statement.compile(dialect=_named(dialect))
     processors = (
         (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
         for name, bind in compiled.binds.items()
@@ -46,7 +55,7 @@ def _compile(statement: Select, dialect: Dialect) -> _Compiled:
         if bind.effective_value is not None
     }
     processed = tuple((name, p) for name, p in processors if p is not None)
-    return _Compiled(str(compiled), names, fixed, processed)
+    return _Compiled(str(compiled), fixed, processed)
 
 
 def _result_processors(
@@ -68,18 +77,27 @@ def _result_processors(
     return tuple(found)
 
 
-class ReadConnections(threading.local):
+class ReadConnections:
     """One DBAPI connection per thread, kept for the reads that run outside any transaction.
 
     Borrowing from the pool costs a widget visit more than its query: the checkout, the
     reset (a rollback) on return and, on PostgreSQL, the pre-ping. A connection kept by its
     thread pays none of them. It never holds a transaction between reads: SQLite's driver
     begins none for a SELECT, and the others run in autocommit. It is taken from the engine's
-    pool (so it gets the engine's connect-time settings) and detached from it; it closes when
-    the pool is disposed and collected, or after any error, the next read connecting anew.
+    pool (so it gets the engine's connect-time settings) and detached from it. The app owns
+    one (see `service/caches.py`) and hands it to its sessions through their `info`. A thread's
+    connection is replaced after any error, when the engine has a new pool (`dispose()`) and
+    after `clear()`, which every thread notices on its next read.
     """
 
-    connection: Any = None
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._generation = 0  # bumped by clear(): each thread's connection is then stale
+
+    @property
+    def connection(self) -> Any:
+        """This thread's kept connection, or None."""
+        return getattr(self._local, "connection", None)
 
     @staticmethod
     def _connect(engine: Engine) -> Any:
@@ -91,46 +109,55 @@ class ReadConnections(threading.local):
             connection.autocommit = True
         return connection
 
+    def _kept(self, engine: Engine) -> Any:
+        local = self._local
+        if getattr(local, "pool", None) is not engine.pool or local.generation != self._generation:
+            self.discard()
+        return getattr(local, "connection", None)
+
+    def _keep(self, engine: Engine) -> Any:
+        local = self._local
+        local.connection = self._connect(engine)
+        local.pool, local.generation = engine.pool, self._generation
+        return local.connection
+
     def run(self, engine: Engine, read: Callable[[Any], list[Any]]) -> list[Any]:
-        reused = self.connection is not None
+        connection = self._kept(engine)
+        reused = connection is not None
         if not reused:
-            self.connection = self._connect(engine)
+            connection = self._keep(engine)
         try:
-            return read(self.connection)
+            return read(connection)
         except Exception:
             self.discard()
             if not reused:
                 raise
         # A kept connection may have gone stale (a server restart, say): one retry on a new
         # one, which a read may always make.
-        self.connection = self._connect(engine)
+        connection = self._keep(engine)
         try:
-            return read(self.connection)
+            return read(connection)
         except Exception:
             self.discard()
             raise
 
     def discard(self) -> None:
-        connection, self.connection = self.connection, None
+        """Close this thread's connection; its next read connects anew."""
+        local = self._local
+        connection, local.connection, local.pool = getattr(local, "connection", None), None, None
         if connection is not None:
             with contextlib.suppress(Exception):
                 connection.close()
 
+    def size(self) -> int:
+        """1 when this thread keeps a connection, else 0."""
+        return 0 if self.connection is None else 1
 
-# Per pool, so that `engine.dispose()` (a new pool) also leaves its threads' connections behind
-# to be collected with the old pool. The values must not refer to their pool, or it would never
-# be collected.
-_READ_CONNECTIONS: weakref.WeakKeyDictionary[Pool, ReadConnections] = weakref.WeakKeyDictionary()
-_READ_LOCK = threading.Lock()
-
-
-def read_connections(engine: Engine) -> ReadConnections:
-    pool = engine.pool
-    found = _READ_CONNECTIONS.get(pool)
-    if found is None:
-        with _READ_LOCK:
-            found = _READ_CONNECTIONS.setdefault(pool, ReadConnections())
-    return found
+    def clear(self) -> None:
+        """Let go of every thread's connection: this thread's now, the others' on their next
+        read (a connection belongs to its thread and is closed there)."""
+        self._generation += 1
+        self.discard()
 
 
 class PreparedSelect:
@@ -166,17 +193,16 @@ class PreparedSelect:
         """All rows, as named tuples in the order of the statement's columns.
 
         Inside the session's transaction when it has one (so the rows see its writes); else on
-        this thread's read connection (see `ReadConnections`), which spares beginning and
-        committing a session transaction, and the pool's checkout and reset, on a request that
-        may write nothing.
+        this thread's read connection (see `ReadConnections`) when the session's `info` holds
+        them, which spares beginning and committing a session transaction, and the pool's
+        checkout and reset, on a request that may write nothing.
         """
-        if session.in_transaction():
+        reads: ReadConnections | None = session.info.get(READ_CONNECTIONS_INFO)
+        if reads is None or session.in_transaction():
             connection = session.connection()
             return self._run(connection.dialect, connection.connection, params)
         engine = session.get_bind()
-        return read_connections(engine).run(
-            engine, lambda dbapi: self._run(engine.dialect, dbapi, params)
-        )
+        return reads.run(engine, lambda dbapi: self._run(engine.dialect, dbapi, params))
 
     def _run(self, dialect: Dialect, dbapi_connection: Any, params: dict[str, Any]) -> list[Any]:
         compiled = self._compiled_for(dialect)
@@ -185,10 +211,9 @@ class PreparedSelect:
             value = values.get(name)
             if value is not None:
                 values[name] = process(value)
-        bound = tuple([values[n] for n in compiled.names]) if compiled.names is not None else values
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(compiled.sql, bound)
+            cursor.execute(compiled.sql, values)
             results = self._results.get(dialect.name)
             if results is None:  # the first run: the driver's description picks processors
                 results = self._results_for(dialect, cursor.description)

@@ -10,7 +10,6 @@ the claimed invitations it never tried become claimable again.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 from surveys.catalog import get_survey
 from surveys.database.paging import Page, keyset_page
 from surveys.errors import NotFound
+from surveys.memo import memo
 from surveys.models import Invitation, Person
 
 STATUSES = ("scheduled", "sending", "sent", "failed", "uncertain", "cancelled")
@@ -163,7 +163,7 @@ def _mine() -> Any:
     return (_TABLE.c.id == bindparam("iid"), _TABLE.c.claimed_by == bindparam("claimer"))
 
 
-@functools.cache
+@memo()
 def _start_statement() -> Update:
     return (
         update(_TABLE)
@@ -177,7 +177,7 @@ def _start_statement() -> Update:
     )
 
 
-@functools.cache
+@memo()
 def _finish_statement(*columns: str) -> Update:
     """Ends a claim: status, error and the given columns from parameters `v_<column>`."""
     values = {name: bindparam(f"v_{name}") for name in ("status", "error", *columns)}

@@ -22,7 +22,6 @@ import uuid
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.utils import formatdate, parseaddr
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import escape
 
 from surveys.email.texts import EMAIL_TEXTS
+from surveys.memo import memo
 from surveys.plain_text import is_single_line, single_line
 from surveys.texts import DEFAULT_PRODUCT, base_locale, question_text
 
@@ -74,7 +74,7 @@ class EmailParts:
     lang: str
 
 
-@lru_cache(maxsize=1)
+@memo(maxsize=1)
 def _environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -187,7 +187,7 @@ def _header(name: str, value: str | Address) -> bytes:
 
 # Cached: a handful of senders, subjects and languages per pass, and the policy's parsing
 # and folding costs more than the rest of the message.
-@lru_cache(maxsize=256)
+@memo(maxsize=256)
 def _shared_headers(sender: str, subject: str, lang: str) -> bytes:
     """The headers every message of one template carries."""
     return b"".join(

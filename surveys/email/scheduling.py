@@ -16,9 +16,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from surveys.memo import memo
 from surveys.periods import zone
 
 DEFAULT_WINDOW = (time(9, 0), time(17, 0))
@@ -95,7 +95,7 @@ def person_zone(rules: Rules, person_zone_name: str | None) -> ZoneInfo:
     return _zone_or(person_zone_name, rules.project_zone)
 
 
-@lru_cache(maxsize=1024)
+@memo(maxsize=1024)
 def _zone_or(name: str | None, fallback: str) -> ZoneInfo:
     if name:
         try:
@@ -133,7 +133,7 @@ def _at_local(day: date, minute: float, tz: ZoneInfo) -> datetime:
 
 
 # Cached: the scheduler asks this for the same `now` and a handful of zones, once per person.
-@lru_cache(maxsize=4096)
+@memo(maxsize=4096)
 def into_window(moment: datetime, window: tuple[time, time] | None, tz: ZoneInfo) -> datetime:
     """The earliest time at or after `moment` inside the local send window."""
     if window is None:
@@ -155,7 +155,7 @@ def first_working_day(day: date) -> date:
 
 
 # Cached: a wave's people share a handful of start dates, and these run once per person.
-@lru_cache(maxsize=65536)
+@memo(maxsize=65536)
 def add_working_days(day: date, count: int) -> date:
     """The `count`-th working day (Mon–Fri) after the first working day on or after `day`."""
     day = first_working_day(day)
@@ -167,7 +167,7 @@ def add_working_days(day: date, count: int) -> date:
     return day
 
 
-@lru_cache(maxsize=65536)
+@memo(maxsize=65536)
 def working_days(start: date, days: int) -> int:
     """How many Mon–Fri days lie in [start, start + days)."""
     weeks, rest = divmod(days, 7)

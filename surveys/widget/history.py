@@ -4,7 +4,6 @@ and emails, plus the day's widget answers of capped surveys."""
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -21,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from surveys.database.prepared import PreparedSelect
+from surveys.memo import memo
 from surveys.models import Display, Invitation, Person, Survey, SurveyResponse
 from surveys.widget import eligibility
 
@@ -63,7 +63,7 @@ def _latest(moments: list[datetime | None]) -> datetime | None:
     return max(present) if present else None
 
 
-@functools.cache
+@memo()
 def _statement() -> PreparedSelect:
     """The person LEFT JOIN the project's surveys, one row per survey (one row of nulls when
     there is none), each with the person's history as correlated subqueries that the

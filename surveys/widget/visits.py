@@ -4,7 +4,6 @@ dismissals and free-form feedback, all through the same rules and `record_answer
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -16,6 +15,7 @@ from surveys.answers import Answer, record_answer
 from surveys.clock import to_naive_utc
 from surveys.errors import Conflict, Invalid, NotFound
 from surveys.keys import verify_user_hash
+from surveys.memo import memo
 from surveys.models import Display, Person, Project, Survey, SurveyResponse
 from surveys.people import may_change, normalise_email, upsert_person
 from surveys.segments import segment_of
@@ -154,7 +154,7 @@ def _is_current(person: Person | VisitorRow, who: Claim) -> bool:
     )
 
 
-@functools.cache
+@memo()
 def _person_statement() -> Select:
     # Built once: on the widget's hot path, building a statement costs more than running it.
     return select(Person).where(
@@ -210,7 +210,7 @@ def _state(session: Session, project_id: int, who: Claim, *, now: datetime) -> V
     return state
 
 
-@functools.cache
+@memo()
 def _display_statement() -> Insert:
     return insert(Display.__table__).returning(Display.__table__.c.id)
 

@@ -79,7 +79,7 @@ def test_preflight_without_a_valid_key(allowed, client):
 
 
 def test_origins_changed_through_the_api_apply(app, api, client, project, survey):
-    app.extensions["widget_keys"].ttl = 0
+    app.extensions["flywheel.caches"]["widget_keys"].ttl = 0
     caller = Widget.of(client, project, origin=APP)
     assert caller.customer().status_code == 403
     api.patch("/api/v1/project", json={"allowed_origins": [APP]})
@@ -141,7 +141,7 @@ def test_rotated_key_stops_working(app, client, project, survey):
     from service.db import db
     from surveys.projects import rotate_keys
 
-    app.extensions["widget_keys"].ttl = 0
+    app.extensions["flywheel.caches"]["widget_keys"].ttl = 0
     with app.app_context():
         rotate_keys(db(), project.id)
         db().commit()

@@ -125,7 +125,9 @@ def test_a_person_a_verified_visit_wrote_is_the_servers(app, api, project, surve
     signed = user_hash(project.identity_secret, "u-1")
     unverified(api).visit(external_id="u-1", user_hash=signed, **SET_BY_SERVER)
     api.patch("/api/v1/project", json={"require_identity_verification": False})
-    app.extensions["widget_keys"].clear()  # the new setting at once, not within 5 s
+    app.extensions["flywheel.caches"][
+        "widget_keys"
+    ].clear()  # the new setting at once, not within 5 s
     assert unverified(api).visit(external_id="u-1", **FORGED).json["identified"] is True
     assert person(api)["email"] == "ann@example.com"
 

@@ -13,7 +13,6 @@ from sqlalchemy import event, select, update
 from service.db import db
 from service.factory import create_app
 from surveys.clock import utcnow
-from surveys.database.prepared import read_connections
 from surveys.models import Person
 from surveys.widget.history import _statement, visitor_state
 from tests.conftest import TEST_SECRET, Api, make_project
@@ -68,18 +67,19 @@ def test_reads_outside_a_transaction_keep_one_connection_per_thread(app, widget,
     widget.customer("u-1")
     with app.app_context():
         engine, project_id = db().get_bind(), _project_id()
+        reads = app.extensions["flywheel.caches"]["read_connections"]
 
         def locale() -> str | None:
             return visitor_state(db(), project_id, "u-1", now=utcnow()).person.locale
 
         assert locale() is None
-        kept = read_connections(engine).connection
+        kept = reads.connection
         assert kept is not None and not _in_transaction(kept, engine.dialect.name)
         # Another session commits: the next read sees it (no snapshot is held between reads).
         with app.extensions["db_sessionmaker"]() as other, other.begin():
             other.execute(update(Person).where(Person.external_id == "u-1").values(locale="ru"))
         assert locale() == "ru"
-        assert read_connections(engine).connection is kept
+        assert reads.connection is kept
         assert not _in_transaction(kept, engine.dialect.name)
 
         # Another thread reads on a connection of its own.
@@ -88,7 +88,9 @@ def test_reads_outside_a_transaction_keep_one_connection_per_thread(app, widget,
         def other_thread() -> None:
             with app.app_context():
                 seen["locale"] = locale()
-                seen["connection"] = read_connections(engine).connection
+                seen["connection"] = app.extensions["flywheel.caches"][
+                    "read_connections"
+                ].connection
 
         thread = threading.Thread(target=other_thread)
         thread.start()
@@ -106,15 +108,16 @@ def test_a_broken_or_disposed_connection_is_replaced(app, widget, survey):
             return visitor_state(db(), project_id, "u-1", now=utcnow())
 
         assert state() is not None
-        broken = read_connections(engine).connection
+        reads = app.extensions["flywheel.caches"]["read_connections"]
+        broken = reads.connection
         broken.close()  # as a restarted server would leave it
         assert state() is not None  # read again on a new connection
-        assert read_connections(engine).connection not in (None, broken)
+        assert reads.connection not in (None, broken)
 
-        before = read_connections(engine)
-        engine.dispose()
-        assert read_connections(engine) is not before
+        before = reads.connection
+        engine.dispose()  # a new pool: the connection taken from the old one is let go
         assert state() is not None
+        assert reads.connection not in (None, before)
 
 
 def test_a_json_text_is_decoded_once(app, widget, survey, database_url):
@@ -163,7 +166,7 @@ def test_statements_of_a_visit(tmp_path, sqlite_template):
     # from it, so a changed body costs no more than a repeated one.
     owner = Api(app.test_client(), keys)
     owner.patch("/api/v1/project", json={"require_identity_verification": False})
-    app.extensions["widget_keys"].clear()
+    app.extensions["flywheel.caches"]["widget_keys"].clear()
     widget = Widget(app.test_client(), keys.publishable_key)
     widget.customer("u-0")  # the new settings cached again
     assert run(locale="en", email="evil@example.com", user_hash=None) == ["SELECT"]

@@ -113,7 +113,7 @@ def test_throttled_by_a_recent_email(app, widget, survey, api, project):
         db().commit()
     assert widget.customer().json["reason"] == "throttled"
     api.patch("/api/v1/project", json={"throttle_days": 1})
-    app.extensions["widget_keys"].clear()
+    app.extensions["flywheel.caches"]["widget_keys"].clear()
     assert widget.customer().json["show"] is True
 
 
