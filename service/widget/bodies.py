@@ -52,7 +52,7 @@ class BodyLoader:
 
     def __init__(self, schema: Schema) -> None:
         # Hooks (pre/post load, schema validators) would be skipped below: refuse them.
-        if any(schema._hooks.values()):
+        if any(type(schema).resolve_hooks().values()):
             raise TypeError(f"{type(schema).__name__} has hooks; load it with Schema.load")
         self.schema = schema
         self._fields: dict[str, tuple[str, fields.Field, tuple[int, int, bool] | None]] = {
