@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
-from ml.snowball import english_stem, russian_stem
+import snowballstemmer
+
 from ml.stopwords import STOP_WORDS
 
 # Scripts written without spaces between words: CJK ideographs, Japanese kana, Thai, Lao,
@@ -21,7 +23,7 @@ _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{3
 # Snowball stemmer per script of a word's first letter; words of other scripts are kept as
 # they are. Latin text in another language gets the English stemmer, which then only strips
 # a few endings such as "-s" and "-ed".
-_STEMMERS = ((re.compile(r"[\u0400-\u04ff]"), russian_stem), (re.compile(r"[a-z]"), english_stem))
+_STEMMERS = ((re.compile(r"[\u0400-\u04ff]"), "russian"), (re.compile(r"[a-z]"), "english"))
 
 
 SEGMENTERS = ("char", "jieba")
@@ -92,6 +94,15 @@ class MultilingualAnalyzer:
                 out.append("")
         return out
 
+    def _snowball(self, language: str) -> Callable[[str], str]:
+        # A snowballstemmer object keeps its working word in itself, so each analyzer makes
+        # its own (once: building one costs more than a stem) rather than sharing one.
+        stemmers = self.__dict__.setdefault("_snowball_stemmers", {})
+        stem_word = stemmers.get(language)
+        if stem_word is None:
+            stem_word = stemmers[language] = snowballstemmer.stemmer(language).stemWord
+        return stem_word
+
     def stem(self, word: str) -> str:
         """``word``'s Snowball stem for its script, or ``word`` itself (cached per word)."""
         cache = self.__dict__.setdefault("_stems", {})
@@ -99,9 +110,9 @@ class MultilingualAnalyzer:
         if stem is None:
             stem = word
             if self.stemmer == "snowball" and word.isalpha():
-                for script, stemmer in _STEMMERS:
+                for script, language in _STEMMERS:
                     if script.match(word):
-                        stem = stemmer(word)
+                        stem = self._snowball(language)(word)
                         break
             cache[word] = stem
         return stem

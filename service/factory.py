@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from service import db as dbmod
@@ -18,38 +17,27 @@ from service.openapi import configure
 
 
 class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, in insertion order, with the compact encoder built once: the default
-    provider builds a new `json.JSONEncoder` for every answer."""
+    """Flask's JSON, with keys in insertion order, and the compact encoder of its answers built
+    once: `json.dumps` with arguments builds a new `json.JSONEncoder` on every call."""
 
     sort_keys = False
+    COMPACT = {"separators": (",", ":")}
 
     def __init__(self, app: Flask) -> None:
         super().__init__(app)
-        self._encode = json.JSONEncoder(
+        self._compact = json.JSONEncoder(
             default=self.default, ensure_ascii=self.ensure_ascii, separators=(",", ":")
         ).encode
 
-    def response(self, *args: Any, **kwargs: Any) -> Response:
-        if self._app.debug:  # indented, as Flask answers in debug mode
-            return super().response(*args, **kwargs)
-        body = self._encode(self._prepare_response_obj(args, kwargs))
-        return self._app.response_class(body + "\n", mimetype=self.mimetype)
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        # `response()` asks for exactly this outside debug mode: every JSON answer.
+        if kwargs == self.COMPACT:
+            return self._compact(obj)
+        return super().dumps(obj, **kwargs)
 
 
 class FlywheelApp(Flask):
     json_provider_class = JSONProvider
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        # Flask asks `inspect` whether every hook and the view are coroutine functions on
-        # every request; a function's answer never changes, so it is asked once.
-        found = self._sync.get(func)
-        if found is None:
-            found = self._sync[func] = super().ensure_sync(func)
-        return found
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

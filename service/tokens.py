@@ -27,8 +27,13 @@ class TokenExpired(TokenInvalid):
     """Genuine but older than its max age."""
 
 
+def serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+    """The serializer for one purpose, for a caller that keeps it (and has no app context)."""
+    return URLSafeTimedSerializer(secret_key, salt=f"flywheel.{purpose}")
+
+
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"flywheel.{purpose}")
+    return serializer(current_app.config["SECRET_KEY"], purpose)
 
 
 def sign(purpose: str, payload: Any) -> str:

@@ -5,13 +5,12 @@ per IP, and a cap on reset emails per address; counted where the app's rate limi
 from __future__ import annotations
 
 import hashlib
-import math
-import time
 
 from flask import current_app, request
+from limits.strategies import FixedWindowRateLimiter
 
 from service.config import Settings
-from service.limits import Limit, parse_limits, remote_address
+from service.limits import KEY_PREFIX, parse_limits, remote_address, retry_after
 
 
 class Throttled(Exception):
@@ -22,8 +21,8 @@ class Throttled(Exception):
         self.scope, self.retry_after = scope, retry_after
 
 
-def _storage():  # noqa: ANN202 (MemoryCounters or limits' Redis storage: the same four calls)
-    return current_app.extensions["flywheel_limits"].storage
+def _limiter() -> FixedWindowRateLimiter:
+    return current_app.extensions["flywheel_limits"].limiter
 
 
 def _account(email: str) -> str:
@@ -31,18 +30,12 @@ def _account(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
 
 
-def _retry_after(key: str, limit: Limit) -> int:
-    left = _storage().get_expiry(key) - time.time()
-    return int(min(limit.item.get_expiry(), max(1, math.ceil(left))))
-
-
 def _count(setting: str, who: str, scope: str) -> None:
     """Count one attempt against every limit of the setting; `Throttled` over any."""
-    storage = _storage()
-    for limit in parse_limits(current_app.config[setting]):
-        key = limit.key(who, scope)
-        if storage.incr(key, limit.item.get_expiry()) > limit.item.amount:
-            raise Throttled(scope, _retry_after(key, limit))
+    limiter = _limiter()
+    for item in parse_limits(current_app.config[setting]):
+        if not limiter.hit(item, KEY_PREFIX, who, scope):
+            raise Throttled(scope, retry_after(limiter, item, who, scope))
 
 
 def count_attempt() -> None:
@@ -52,23 +45,22 @@ def count_attempt() -> None:
 
 def check_account(email: str) -> None:
     """`Throttled` while the account is locked out after too many failures."""
-    storage = _storage()
-    for limit in parse_limits(current_app.config["SIGN_IN_FAILURES"]):
-        key = limit.key(_account(email), "sign-in-failures")
-        if storage.get(key) >= limit.item.amount:
-            raise Throttled("sign-in-failures", _retry_after(key, limit))
+    limiter, who = _limiter(), _account(email)
+    for item in parse_limits(current_app.config["SIGN_IN_FAILURES"]):
+        if not limiter.test(item, KEY_PREFIX, who, "sign-in-failures"):
+            raise Throttled("sign-in-failures", retry_after(limiter, item, who, "sign-in-failures"))
 
 
 def record_failure(email: str) -> None:
-    storage = _storage()
-    for limit in parse_limits(current_app.config["SIGN_IN_FAILURES"]):
-        storage.incr(limit.key(_account(email), "sign-in-failures"), limit.item.get_expiry())
+    limiter, who = _limiter(), _account(email)
+    for item in parse_limits(current_app.config["SIGN_IN_FAILURES"]):
+        limiter.hit(item, KEY_PREFIX, who, "sign-in-failures")
 
 
 def record_success(email: str) -> None:
-    storage = _storage()
-    for limit in parse_limits(current_app.config["SIGN_IN_FAILURES"]):
-        storage.clear(limit.key(_account(email), "sign-in-failures"))
+    limiter, who = _limiter(), _account(email)
+    for item in parse_limits(current_app.config["SIGN_IN_FAILURES"]):
+        limiter.clear(item, KEY_PREFIX, who, "sign-in-failures")
 
 
 def count_reset_email(email: str) -> None:

@@ -47,21 +47,12 @@ def _fits(bounds: tuple[int, int, bool], value: str) -> bool:
     return bounds[0] <= len(value) <= bounds[1] and (not bounds[2] or is_single_line(value))
 
 
-def _has_hooks(schema: Schema) -> bool:
-    # Marshmallow's decorators (`pre_load`, `validates`, ...) mark a method through the
-    # `__marshmallow_hook__` attribute its `MarshmallowHook` type declares.
-    kind = type(schema)
-    return any(
-        getattr(getattr(kind, name, None), "__marshmallow_hook__", None) for name in dir(kind)
-    )
-
-
 class BodyLoader:
     """`Schema.load` for a schema without hooks and with unknown fields excluded."""
 
     def __init__(self, schema: Schema) -> None:
         # Hooks (pre/post load, schema validators) would be skipped below: refuse them.
-        if _has_hooks(schema):
+        if any(type(schema).resolve_hooks().values()):
             raise TypeError(f"{type(schema).__name__} has hooks; load it with Schema.load")
         self.schema = schema
         self._fields: dict[str, tuple[str, fields.Field, tuple[int, int, bool] | None]] = {

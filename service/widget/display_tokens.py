@@ -1,26 +1,20 @@
 """Display tokens: the signed, expiring name of one widget display (project, display, locale).
 
-itsdangerous' URL-safe timed format with the salt `service.tokens` gives purpose "display", so
-tokens issued before stay valid, and itsdangerous reads them. Signing runs on every visit that
-shows the survey, so it is done here in that format with the key derived once: itsdangerous'
-`dumps` builds a signer, derives the key and tries zlib on every call, which together cost
-several times the HMAC itself.
+They are `service.tokens` tokens of purpose "display" (itsdangerous' URL-safe timed format),
+so either side reads the other's. Signing runs on visits that show the survey; the serializer
+is built once per app, and a display seen again within a minute gets the token it was given.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import time
 
 from flask import Flask, current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode, int_to_bytes
+from itsdangerous import BadSignature
 
+from service.tokens import DISPLAY_PURPOSE, serializer
 from surveys.widget.visits import token_lifetime
 
-SALT = "flywheel.display"
 # A returning visitor is answered with the token issued to the same display within the last
 # minute: the same page views in a row need not be signed again, and a token given out is
 # valid for days, so being up to a minute old makes no difference to its holder.
@@ -34,15 +28,8 @@ class InvalidToken(Exception):
 
 class DisplayTokens:
     def __init__(self, secret_key: str) -> None:
-        # hashlib.sha1 itself (itsdangerous' default is a wrapper around it) lets hmac take
-        # its C path: the same signatures, fewer steps.
-        self._serializer = URLSafeTimedSerializer(
-            secret_key, salt=SALT, signer_kwargs={"digest_method": hashlib.sha1}
-        )
-        self._key = self._serializer.make_signer().derive_key()
+        self._serializer = serializer(secret_key, DISPLAY_PURPOSE)
         self._max_age = int(token_lifetime().total_seconds())
-        # itsdangerous' compact JSON, with the encoder built once.
-        self._json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         self._issued: dict[tuple[int, int, str], tuple[int, str]] = {}
 
     def sign(self, *, project_id: int, display_id: int, locale: str) -> str:
@@ -51,18 +38,11 @@ class DisplayTokens:
         issued = self._issued.get(key)
         if issued is not None and 0 <= now - issued[0] < REUSE_SECONDS:
             return issued[1]
-        token = self._sign(project_id, display_id, locale, now)
+        token = self._serializer.dumps({"d": display_id, "p": project_id, "l": locale})
         if len(self._issued) >= REUSE_LIMIT:
             self._issued = {}
         self._issued[key] = (now, token)
         return token
-
-    def _sign(self, project_id: int, display_id: int, locale: str, now: int) -> str:
-        # payload.timestamp.signature, each base64url, as the serializer's dumps() makes them;
-        # uncompressed, which loads() takes as well: zlib cannot shrink a payload this small.
-        payload = self._json({"d": display_id, "p": project_id, "l": locale})
-        value = base64_encode(payload) + b"." + base64_encode(int_to_bytes(now))
-        return (value + b"." + base64_encode(hmac.digest(self._key, value, "sha1"))).decode()
 
     def load(self, token: str, project_id: int) -> tuple[int, str | None]:
         """(display id, locale) of a token signed for this project."""

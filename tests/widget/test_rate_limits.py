@@ -135,23 +135,3 @@ def test_limits_are_shared_between_nodes_with_redis(limited_app, database_url, t
     shared = limited_app.config["FLYWHEEL"].redis_url is not None
     assert statuses == ([200, 200, 200, 429] if shared else [200, 200, 200, 200])
     second.extensions["db_engine"].dispose()
-
-
-def test_memory_counters_count_without_a_thread_per_hit():
-    import threading
-    import time
-
-    from service.limits import MemoryCounters
-
-    counters = MemoryCounters()
-    before = threading.active_count()
-    for _ in range(500):
-        counters.incr("k", 60)
-    assert counters.get("k") == 500
-    assert threading.active_count() == before
-    assert time.time() < counters.get_expiry("k") <= time.time() + 60
-    counters.incr("short", 0)
-    # An expired window reads as zero even before a sweep removed it, and counting starts a
-    # new one.
-    assert counters.get("short") == 0
-    assert counters.incr("short", 60) == 1
