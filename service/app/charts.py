@@ -39,7 +39,7 @@ def _svg(width: int, height: int, title: str, desc: str, body: list[str], cls: s
     head = (
         f'<svg class="chart {cls}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d" xmlns="http://www.w3.org/2000/svg" '
-        f'font-family="system-ui, sans-serif" font-size="12">'
+        f'font-family="system-ui, sans-serif" font-size="14">'
         f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(desc)}</desc>'
     )
     return Markup(head + "".join(body) + "</svg>")
@@ -48,7 +48,7 @@ def _svg(width: int, height: int, title: str, desc: str, body: list[str], cls: s
 def nps_trend(points: Sequence[TrendPoint], title: str = "NPS per period") -> Markup:
     """NPS per period on a −100..100 axis: the 95% band shaded, the NPS as a line of dots,
     a significant change from the previous period as a larger ringed dot marked '▲' or '▼'."""
-    width, height, left, right, top, bottom = 640, 260, 44, 16, 16, 40
+    width, height, left, right, top, bottom = 480, 260, 40, 12, 18, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     n = len(points)
 
@@ -96,7 +96,7 @@ def nps_trend(points: Sequence[TrendPoint], title: str = "NPS per period") -> Ma
             f'<text x="{cx:.1f}" y="{cy - 11:.1f}" text-anchor="{anchor}" fill="{INK}" '
             f'font-weight="600">{_fmt(p.nps)}{mark}</text>'  # type: ignore[arg-type]
         )
-    step = max(1, -(-n // 8))  # at most eight period labels, so they never overlap
+    step = max(1, -(-n // 5))  # at most five period labels, so they never overlap
     for i, p in enumerate(points):
         if i % step == 0 or i == n - 1:
             anchor = "end" if n > 1 and i == n - 1 else "start" if n > 1 and i == 0 else "middle"
@@ -120,8 +120,8 @@ def segment_of_score(score: int) -> str:
 
 def score_histogram(counts: Sequence[int], title: str = "Answers by score") -> Markup:
     """Eleven bars, scores 0 to 10, each with its count above it; the segment of each group of
-    bars written beneath them, so colour is never the only cue."""
-    width, height, left, top, bottom = 640, 240, 8, 22, 48
+    bars written beneath a bracket under them, so colour is never the only cue."""
+    width, height, left, top, bottom = 480, 220, 4, 22, 48
     plot_h = height - top - bottom
     slot = (width - 2 * left) / 11
     peak = max(counts) if counts and max(counts) > 0 else 1
@@ -145,12 +145,18 @@ def score_histogram(counts: Sequence[int], title: str = "Answers by score") -> M
     )
     for name, first, last in (("Detractors", 0, 6), ("Passives", 7, 8), ("Promoters", 9, 10)):
         mid = left + (first + last + 1) * slot / 2
+        # A bracket under the group's bars says which scores the name covers.
+        x1, x2, under = left + first * slot + 4, left + (last + 1) * slot - 4, height - 26
         body.append(
+            f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{under}" y2="{under}" stroke="{MUTED}"/>'
             f'<text x="{mid:.1f}" y="{height - 8}" text-anchor="middle" fill="{MUTED}">'
-            f"{name} {first}–{last}</text>"
+            f"{name}</text>"
         )
     described = ", ".join(f"score {s}: {c}" for s, c in enumerate(counts))
-    return _svg(width, height, title, f"Answers per score. {described}.", body, "histogram")
+    segments = "detractors 0–6, passives 7–8, promoters 9–10"
+    return _svg(
+        width, height, title, f"Answers per score ({segments}). {described}.", body, "histogram"
+    )
 
 
 def sparkline(values: Sequence[float | None], label: str) -> Markup:
