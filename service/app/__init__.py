@@ -16,7 +16,16 @@ from service.config import Settings
 def init_app(app: Flask, settings: Settings) -> None:
     # The page modules (account, errors, overview, sign_in, users) add their routes to `bp`
     # as they are imported.
-    from service.app import account, errors, overview, sessions, sign_in, throttle, users  # noqa: F401
+    from service.app import (  # noqa: F401
+        account,
+        errors,
+        friction,
+        overview,
+        sessions,
+        sign_in,
+        throttle,
+        users,
+    )
 
     for key, value in throttle.config_defaults(settings).items():
         app.config.setdefault(key, value)

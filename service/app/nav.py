@@ -17,6 +17,7 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("app.overview", "Overview"),
+    NavItem("app.friction_points", "Friction points"),
     NavItem("app.users", "Users", Role.OWNER),
 )
 

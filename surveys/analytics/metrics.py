@@ -295,3 +295,23 @@ def nps_metrics(session: Session, project: Project, q: MetricsQuery) -> dict[str
                 {"key": None if key is None else str(key), **_bucket_json(est, extra, weighted)}
             )
     return result
+
+
+def score_histogram(session: Session, project: Project, filters: ResponseFilters) -> list[int]:
+    """How many people gave each score 0–10, each with their latest counted answer (as the
+    NPS over the same filters counts them); index = score."""
+    if filters.survey_id is not None:
+        get_survey(session, project.id, filters.survey_id)
+    r = SurveyResponse
+    latest = (
+        func.row_number()
+        .over(partition_by=r.person_id, order_by=(r.created_at.desc(), r.id.desc()))
+        .label("rn")
+    )
+    inner = select(r.score.label("score"), latest).where(*_scored_conditions(project.id, filters))
+    inner_q = inner.subquery()
+    stmt = select(inner_q.c.score, func.count()).where(inner_q.c.rn == 1).group_by(inner_q.c.score)
+    counts = [0] * 11
+    for score, count in session.execute(stmt):
+        counts[int(score)] = int(count)
+    return counts
