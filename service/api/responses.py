@@ -40,6 +40,8 @@ def filters_from(args: dict) -> ResponseFilters:
         person_id=args.get("person_id"),
         channel=args.get("channel"),
         updated_since=args.get("updated_since"),
+        text=args.get("q"),
+        theme_id=args.get("theme_id"),
     )
 
 
