@@ -14,9 +14,19 @@ from service.config import Settings
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    # The page modules (account, errors, overview, sign_in, users) add their routes to `bp`
-    # as they are imported.
-    from service.app import account, errors, overview, sessions, sign_in, throttle, users  # noqa: F401
+    # The page modules add their routes to `bp` as they are imported.
+    from service.app import (  # noqa: F401
+        account,
+        errors,
+        feed,
+        movement,
+        overview,
+        person,
+        sessions,
+        sign_in,
+        throttle,
+        users,
+    )
 
     for key, value in throttle.config_defaults(settings).items():
         app.config.setdefault(key, value)

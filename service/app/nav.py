@@ -17,6 +17,8 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("app.overview", "Overview"),
+    NavItem("app.responses", "Responses"),
+    NavItem("app.movement", "Movement"),
     NavItem("app.users", "Users", Role.OWNER),
 )
 
