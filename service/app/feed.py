@@ -43,6 +43,7 @@ def responses():  # noqa: ANN201
     )
     kept = {k: v for k, v in request.args.items() if k not in ("older", "newer") and v}
     _, points = list_points(db(), project.id, None)
+    surveys = list_surveys(db(), project.id, limit=SURVEYS_SHOWN, after=None, active=None).items
     return render_template(
         "app/responses.html",
         items=page.items,
@@ -51,9 +52,11 @@ def responses():  # noqa: ANN201
         newer={**kept, "newer": page.newer_than} if page.newer_than else None,
         chosen=kept,
         filtered=bool(kept),
-        surveys=list_surveys(db(), project.id, limit=SURVEYS_SHOWN, after=None, active=None).items,
-        points=points,
-        segments=[s.value for s in SEGMENTS],
-        channels=RESPONSE_CHANNELS,
+        choices=[
+            ("segment", "Segment", [(s.value, s.value) for s in SEGMENTS]),
+            ("channel", "Channel", [(c, c) for c in RESPONSE_CHANNELS]),
+            ("survey", "Survey", [(str(s.id), s.name) for s in surveys]),
+            ("theme", "Friction point", [(str(p.id), p.label) for p in points]),
+        ],
         sees_emails=team().sees_emails,
     )
