@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from surveys.clock import to_naive_utc
-from surveys.database.paging import Page, keyset_page
-from surveys.models import SurveyResponse
+from surveys.database.paging import Page, keyset_page, newest_first_page
+from surveys.models import SurveyResponse, ThemeAssignment, ThemeRun
 from surveys.segments import Segment, score_range
 
 
@@ -24,6 +24,27 @@ class ResponseFilters:
     person_id: int | None = None
     channel: str | None = None
     updated_since: datetime | None = None
+    text: str | None = None
+    theme_id: int | None = None
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern that finds `text` as typed: its % and _ match themselves."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _in_theme(project_id: int, theme_id: int) -> ColumnElement[bool]:
+    # The latest finished run is the one whose friction points the app and the API show.
+    latest_run = (
+        select(func.max(ThemeRun.id))
+        .where(ThemeRun.project_id == project_id, ThemeRun.status == "done")
+        .scalar_subquery()
+    )
+    assigned = select(ThemeAssignment.response_id).where(
+        ThemeAssignment.run_id == latest_run, ThemeAssignment.friction_point_id == theme_id
+    )
+    return SurveyResponse.id.in_(assigned)
 
 
 def response_conditions(project_id: int, f: ResponseFilters) -> list[ColumnElement[bool]]:
@@ -44,6 +65,10 @@ def response_conditions(project_id: int, f: ResponseFilters) -> list[ColumnEleme
         conds.append(r.channel == f.channel)
     if f.updated_since is not None:
         conds.append(r.updated_at >= to_naive_utc(f.updated_since))
+    if f.text:
+        conds.append(func.lower(r.comment).like(like_pattern(f.text), escape="\\"))
+    if f.theme_id is not None:
+        conds.append(_in_theme(project_id, f.theme_id))
     return conds
 
 
@@ -52,3 +77,24 @@ def list_responses(
 ) -> Page[Any]:
     stmt = select(SurveyResponse).where(*response_conditions(project_id, filters))
     return keyset_page(session, stmt, SurveyResponse.id, limit=limit, after=after)
+
+
+def list_newest_responses(
+    session: Session,
+    project_id: int,
+    filters: ResponseFilters,
+    *,
+    limit: int,
+    older_than: int | None = None,
+    newer_than: int | None = None,
+) -> Page[Any]:
+    """The same responses as `list_responses`, newest first, paged both ways, each with its
+    person (a feed)."""
+    stmt = (
+        select(SurveyResponse)
+        .where(*response_conditions(project_id, filters))
+        .options(selectinload(SurveyResponse.person))
+    )
+    return newest_first_page(
+        session, stmt, SurveyResponse.id, limit=limit, older_than=older_than, newer_than=newer_than
+    )

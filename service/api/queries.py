@@ -20,6 +20,8 @@ def response_filters(args: dict) -> ResponseFilters:
         person_id=args.get("person_id"),
         channel=args.get("channel"),
         updated_since=args.get("updated_since"),
+        text=args.get("q"),
+        theme_id=args.get("theme_id"),
     )
 
 

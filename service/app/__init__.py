@@ -14,13 +14,15 @@ from service.config import Settings
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    # The page modules (account, errors, overview, sign_in, users) add their routes to `bp`
-    # as they are imported.
+    # The page modules add their routes to `bp` as they are imported.
     from service.app import (  # noqa: F401
         account,
         errors,
+        feed,
         friction,
+        movement,
         overview,
+        person,
         sessions,
         sign_in,
         throttle,

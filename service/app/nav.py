@@ -18,6 +18,8 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("app.overview", "Overview"),
     NavItem("app.friction_points", "Friction points"),
+    NavItem("app.responses", "Responses"),
+    NavItem("app.movement", "Movement"),
     NavItem("app.users", "Users", Role.OWNER),
 )
 

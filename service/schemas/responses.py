@@ -114,6 +114,16 @@ class ResponseFilterArgs(Schema):
     updated_since = UtcDateTime(
         metadata={"description": "Changed at or after, for incremental pulls."}
     )
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "Comments containing this text, ignoring case; `%` and `_` are "
+            "matched as typed."
+        },
+    )
+    theme_id = id_field(
+        metadata={"description": "Responses in this friction point of the latest theme run."}
+    )
 
 
 class ResponseListArgs(PageArgs, ResponseFilterArgs):

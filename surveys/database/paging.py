@@ -16,6 +16,8 @@ T = TypeVar("T")
 class Page(Generic[T]):
     items: Sequence[T]
     next_after: int | None
+    # Only for newest-first pages: where the page of newer items starts (exclusive).
+    newer_than: int | None = None
 
 
 def keyset_page(
@@ -32,3 +34,31 @@ def keyset_page(
     has_more = len(rows) > limit
     items = rows[:limit]
     return Page(items, items[-1].id if has_more and items else None)
+
+
+def newest_first_page(
+    session: Session,
+    stmt: Select[Any],
+    id_column: InstrumentedAttribute[int],
+    *,
+    limit: int,
+    older_than: int | None,
+    newer_than: int | None,
+) -> Page[Any]:
+    """A page ordered newest id first. `next_after` is the `older_than` of the next older page,
+    `newer_than` the start of the next newer one; None where there is none."""
+    if newer_than is not None:
+        rows = session.scalars(
+            stmt.where(id_column > newer_than).order_by(id_column).limit(limit + 1)
+        ).all()
+        items = list(reversed(rows[:limit]))
+        more_newer = len(rows) > limit
+        # Came back from an older page: the item that page started with is older still.
+        return Page(items, items[-1].id if items else None, items[0].id if more_newer else None)
+    if older_than is not None:
+        stmt = stmt.where(id_column < older_than)
+    rows = session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)).all()
+    items = list(rows[:limit])
+    older = items[-1].id if len(rows) > limit and items else None
+    newer = items[0].id if older_than is not None and items else None
+    return Page(items, older, newer)

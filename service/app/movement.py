@@ -1,0 +1,67 @@
+"""The movement page: the flows between segments from one period to the next, the paired NPS
+change, the revenue that moved down, and the people who moved, worst drops first."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from service.api.queries import movement_query
+from service.app.page_args import MovementPageArgs, parse
+from service.app.shell import bp, team
+from service.db import db
+from surveys.analytics.movement import movement
+from surveys.analytics.movers import Mover, MoversQuery, list_movers
+from surveys.catalog import list_surveys
+from surveys.clock import utcnow
+from surveys.segments import SEGMENT_RANK, SEGMENTS, Segment
+
+DEFAULT_WEIGHT = "property:mrr"
+MOVERS_SHOWN = 500
+SURVEYS_SHOWN = 200
+# Share of a row (percent) at or above which a matrix cell takes the next darker shade.
+HEAT_STEPS = (1, 20, 40, 60, 80)
+
+
+def heat(pct: float | None) -> int:
+    """0 (nobody) to 5 (80% or more of the row): the cell's shade class."""
+    return sum(1 for step in HEAT_STEPS if (pct or 0) >= step)
+
+
+def _drop(mover: Mover) -> int:
+    """How far a mover fell: 2 promoter to detractor, 1 one step, negative for rises."""
+    before = SEGMENT_RANK[Segment(mover.from_segment)] if mover.from_segment else 0
+    after = SEGMENT_RANK[Segment(mover.to_segment)] if mover.to_segment else 0
+    return before - after
+
+
+@bp.get("/movement", endpoint="movement")
+def movement_page():  # noqa: ANN201
+    args = parse(MovementPageArgs(), request.args)
+    project = team().project
+    surveys = list_surveys(db(), project.id, limit=SURVEYS_SHOWN, after=None, active=None).items
+    if "survey_id" not in args:
+        if not surveys:
+            return render_template("app/movement.html", surveys=[], report=None)
+        args["survey_id"] = surveys[0].id
+    args.setdefault("weight", DEFAULT_WEIGHT)
+    query = movement_query({**args, "series": False})
+    now = utcnow()
+    report = movement(db(), project, query, now)
+    movers = list_movers(
+        db(),
+        project,
+        MoversQuery(pair=query, movement="moved"),
+        now,
+        limit=MOVERS_SHOWN,
+        after=None,
+    ).items
+    return render_template(
+        "app/movement.html",
+        surveys=surveys,
+        args=args,
+        report=report,
+        movers=sorted(movers, key=lambda m: (-_drop(m), m.person.id)),
+        segments=[s.value for s in SEGMENTS],
+        heat=heat,
+        sees_emails=team().sees_emails,
+    )
