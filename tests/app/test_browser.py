@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pyotp
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from surveys.accounts.roles import Role
 from tests.app.conftest import PASSWORD, add_user, mailed_link
@@ -81,24 +81,24 @@ def test_sign_in_switch_project_and_sign_out(mail_app, site, browser):
     assert tab.page.url == f"{site}/app/sign-in?next=%2Fapp%2Fusers"
     tab.audit()
     tab.sign_in(owner.email, "wrong password")
-    assert tab.page.get_by_text("That email and password do not match an account.").is_visible()
+    expect(tab.page.get_by_text("That email and password do not match an account.")).to_be_visible()
     tab.audit()
     tab.sign_in(owner.email)
     tab.page.wait_for_url(f"{site}/app/users")
-    assert tab.page.get_by_role("heading", name="Users").is_visible()
+    expect(tab.page.get_by_role("heading", name="Users")).to_be_visible()
     tab.audit()
 
     tab.page.get_by_label("Project").select_option(label="Beta product")
     tab.page.get_by_role("button", name="Switch").click()
     tab.page.wait_for_url(f"{site}/app/")
-    assert tab.page.get_by_text("Now showing Beta product.").is_visible()
+    expect(tab.page.get_by_text("Now showing Beta product.")).to_be_visible()
     assert tab.page.locator("main .lede").inner_text() == "Beta product"
     # A viewer in Beta: no Users entry in the menu.
     menu = tab.page.get_by_role("navigation", name="Main").get_by_role("link")
     assert menu.all_inner_texts() == ["Overview", "Friction points", "Responses", "Movement"]
     tab.audit()
     tab.go("/app/users")
-    assert tab.page.get_by_role("heading", name="Not allowed").is_visible()
+    expect(tab.page.get_by_role("heading", name="Not allowed")).to_be_visible()
     tab.audit()
 
     tab.page.get_by_role("link", name="owner@acme.test").click()
@@ -111,12 +111,12 @@ def test_sign_in_switch_project_and_sign_out(mail_app, site, browser):
     tab.audit()
 
     tab.go("/app/no-such-page")
-    assert tab.page.get_by_role("heading", name="Page not found").is_visible()
+    expect(tab.page.get_by_role("heading", name="Page not found")).to_be_visible()
     tab.audit()
 
     tab.page.get_by_role("button", name="Sign out", exact=True).click()
     tab.page.wait_for_url(f"{site}/app/sign-in")
-    assert tab.page.get_by_text("You are signed out.").is_visible()
+    expect(tab.page.get_by_text("You are signed out.")).to_be_visible()
     tab.go("/app/")
     assert tab.page.url.startswith(f"{site}/app/sign-in?next=")
 
@@ -129,28 +129,28 @@ def test_an_invitation_email_link_works_once(mail_app, smtp_sink, site, browser)
     tab.page.get_by_label("Email").fill("new@acme.test")
     tab.page.get_by_label("Role", exact=True).select_option("editor")
     tab.page.get_by_role("button", name="Send invitation").click()
-    assert tab.page.get_by_text("Invitation sent to new@acme.test.").is_visible()
+    expect(tab.page.get_by_text("Invitation sent to new@acme.test.")).to_be_visible()
     tab.audit()
 
     path = mailed_link(smtp_sink, "new@acme.test")
     invited = visit(browser, site)
     invited.go(path)
-    assert invited.page.get_by_role("heading", name="Welcome to Flywheel").is_visible()
+    expect(invited.page.get_by_role("heading", name="Welcome to Flywheel")).to_be_visible()
     invited.audit()
     invited.page.get_by_label("New password").fill("too short")
     invited.page.get_by_label("Confirm the password").fill("too short")
     invited.page.get_by_role("button", name="Save and sign in").click()
-    assert invited.page.get_by_text("Must be at least 10 characters.").is_visible()
+    expect(invited.page.get_by_text("Must be at least 10 characters.")).to_be_visible()
     invited.audit()
     invited.page.get_by_label("New password").fill(NEW_PASSWORD)
     invited.page.get_by_label("Confirm the password").fill(NEW_PASSWORD)
     invited.page.get_by_role("button", name="Save and sign in").click()
     invited.page.wait_for_url(f"{site}/app/")
-    assert invited.page.get_by_text("Your password is set.").is_visible()
+    expect(invited.page.get_by_text("Your password is set.")).to_be_visible()
 
     invited.go(path)
-    assert invited.page.get_by_role("heading", name="This link cannot be used").is_visible()
-    assert invited.page.get_by_text("This link was used already").is_visible()
+    expect(invited.page.get_by_role("heading", name="This link cannot be used")).to_be_visible()
+    expect(invited.page.get_by_text("This link was used already")).to_be_visible()
     invited.audit()
 
 
@@ -163,12 +163,12 @@ def test_a_password_reset_email_link_works_once(mail_app, smtp_sink, site, brows
     tab.audit()
     tab.page.get_by_label("Email").fill(member.email)
     tab.page.get_by_role("button", name="Send the link").click()
-    assert tab.page.get_by_role("heading", name="Check your email").is_visible()
+    expect(tab.page.get_by_role("heading", name="Check your email")).to_be_visible()
     tab.audit()
 
     path = mailed_link(smtp_sink, member.email)
     tab.go(path)
-    assert tab.page.get_by_role("heading", name="Choose a new password").is_visible()
+    expect(tab.page.get_by_role("heading", name="Choose a new password")).to_be_visible()
     tab.audit()
     tab.page.get_by_label("New password").fill(NEW_PASSWORD)
     tab.page.get_by_label("Confirm the password").fill(NEW_PASSWORD)
@@ -176,7 +176,7 @@ def test_a_password_reset_email_link_works_once(mail_app, smtp_sink, site, brows
     tab.page.wait_for_url(f"{site}/app/")
     tab.page.get_by_role("button", name="Sign out", exact=True).click()
     tab.go(path)
-    assert tab.page.get_by_text("This link was used already").is_visible()
+    expect(tab.page.get_by_text("This link was used already")).to_be_visible()
     tab.go("/app/sign-in")
     tab.sign_in(member.email, NEW_PASSWORD)
     tab.page.wait_for_url(f"{site}/app/")
@@ -191,7 +191,7 @@ def test_two_factor_set_up_and_sign_in_with_a_code(mail_app, site, browser):
     tab.page.get_by_label("Code from your authenticator app").fill(totp.now())
     tab.page.get_by_role("button", name="Turn on two-factor sign-in").click()
     tab.page.wait_for_url(f"{site}/app/account")
-    assert tab.page.get_by_text("Two-factor sign-in is on").first.is_visible()
+    expect(tab.page.get_by_text("Two-factor sign-in is on").first).to_be_visible()
     tab.page.get_by_role("button", name="Sign out", exact=True).click()
 
     tab.sign_in(member.email)
@@ -199,11 +199,11 @@ def test_two_factor_set_up_and_sign_in_with_a_code(mail_app, site, browser):
     tab.audit()
     tab.page.get_by_label("Code from your authenticator app").fill("000000")
     tab.page.get_by_role("button", name="Sign in").click()
-    assert tab.page.get_by_text("That code is not right.").is_visible()
+    expect(tab.page.get_by_text("That code is not right.")).to_be_visible()
     tab.audit()
     # The code that turned it on is spent: the next one is waited for, as a person would.
     spent = totp.timecode(datetime.now(UTC))
-    tab.page.wait_for_function(f"() => Math.floor(Date.now() / 30000) > {spent}", timeout=31_000)
+    tab.page.wait_for_function(f"() => Math.floor(Date.now() / 30000) > {spent}", timeout=45_000)
     tab.page.get_by_label("Code from your authenticator app").fill(totp.now())
     tab.page.get_by_role("button", name="Sign in").click()
     tab.page.wait_for_url(f"{site}/app/")
@@ -252,7 +252,7 @@ def test_the_pages_that_explain_a_refusal(mail_app, site, browser):
     tab = visit(browser, site)
     tab.go("/app/sign-in")
     tab.sign_in(member.email)
-    assert tab.page.get_by_role("heading", name="No project yet").is_visible()
+    expect(tab.page.get_by_role("heading", name="No project yet")).to_be_visible()
     tab.audit()
 
     # A form whose token was tampered with, as a forged post from another site would be.
@@ -261,5 +261,5 @@ def test_the_pages_that_explain_a_refusal(mail_app, site, browser):
         "document.querySelectorAll('input[name=csrf_token]').forEach(i => i.value = 'forged')"
     )
     tab.page.get_by_role("button", name="Sign out everywhere else").click()
-    assert tab.page.get_by_role("heading", name="This form could not be accepted").is_visible()
+    expect(tab.page.get_by_role("heading", name="This form could not be accepted")).to_be_visible()
     tab.audit()

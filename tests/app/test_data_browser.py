@@ -3,6 +3,8 @@ filters and links work from the keyboard, and a phone's width needs no sideways 
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from surveys.accounts.roles import Role
 from tests.app.conftest import add_user
 from tests.app.data import make_answers
@@ -45,7 +47,7 @@ def test_the_data_pages_pass_axe_and_work_by_keyboard(mail_app, site, browser): 
     assert link.evaluate("a => getComputedStyle(a).outlineStyle") != "none"
     tab.page.keyboard.press("Enter")
     tab.page.wait_for_url(f"{site}/app/people/{data.people['bob']}")
-    assert tab.page.get_by_role("heading", name="Answers").is_visible()
+    expect(tab.page.get_by_role("heading", name="Answers")).to_be_visible()
     # Movement: the movers link to their people.
     tab.go("/app/movement?from=2026-Q1&to=2026-Q2")
     tab.page.get_by_role("link", name="Ann Lee").click()

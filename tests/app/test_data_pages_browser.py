@@ -6,6 +6,7 @@ phone's width needs no sideways scroll."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from service.worker.loop import run_once
 from surveys.accounts.roles import Role
@@ -45,7 +46,7 @@ def test_data_pages_pass_axe_with_data_empty_and_bad_filters(mail_app, site, bro
         tab.go(path)
         tab.audit()
     assert tab.go("/app/").locator('[data-metric="nps"]').get_attribute("data-value")
-    assert tab.go("/app/?by=decade").get_by_role("alert").is_visible()
+    expect(tab.go("/app/?by=decade").get_by_role("alert")).to_be_visible()
     tab.audit()
     assert (
         tab.go("/app/?since=2030-01-01").get_by_role("heading", name="No answers yet").is_visible()
@@ -56,7 +57,7 @@ def test_data_pages_pass_axe_with_data_empty_and_bad_filters(mail_app, site, bro
     newcomer = add_user(mail_app, empty.id, "new@acme.test", Role.OWNER)
     fresh = signed_in(browser, site, newcomer.email)
     fresh.go("/app/friction-points")
-    assert fresh.page.get_by_role("heading", name="No friction points yet").is_visible()
+    expect(fresh.page.get_by_role("heading", name="No friction points yet")).to_be_visible()
     fresh.audit()
 
 
@@ -78,7 +79,7 @@ def test_filters_by_keyboard_and_a_phone_width(mail_app, site, browser, member):
     tab.page.keyboard.type("plan")
     tab.page.keyboard.press("Enter")
     tab.page.wait_for_url("**compare=plan**")
-    assert tab.page.get_by_role("heading", name="NPS by plan").is_visible()
+    expect(tab.page.get_by_role("heading", name="NPS by plan")).to_be_visible()
 
     tab.go("/app/friction-points")
     link = tab.page.get_by_role("link", name="Revenue at risk")
