@@ -61,6 +61,10 @@ def init_app(app: Flask, settings: Settings) -> LoginManager:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(days=settings.app_session_days),
+        # Only a response that changed the session sets its cookie: a stylesheet or icon
+        # answered after the next page would otherwise write back the older session over the
+        # page's (a two-factor secret set by one page was lost that way).
+        SESSION_REFRESH_EACH_REQUEST=False,
         # The form token lives as long as the signed-in session, not one hour.
         WTF_CSRF_TIME_LIMIT=None,
     )
