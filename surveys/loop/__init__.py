@@ -1,0 +1,1 @@
+"""Closing the loop: events and webhooks, alerts, digests and triage of responses."""
