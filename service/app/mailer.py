@@ -15,7 +15,7 @@ from email.utils import formatdate, make_msgid
 from flask import current_app, render_template
 
 from service.config import Settings
-from service.worker.mail import SendError, transport_for
+from service.mail import SendError, transport_for
 from surveys.email.render import sender_address, sender_domain
 
 log = logging.getLogger(__name__)

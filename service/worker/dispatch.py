@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from service import tokens
 from service.config import Settings
 from service.db import db
-from service.worker.mail import SendError, Transport, transport_for
+from service.mail import SendError, Transport, transport_for
 from surveys.clock import utcnow
 from surveys.email import delivery, outbox
 from surveys.email.delivery import Claim

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.worker.mail import SendError, SmtpTransport
+from service.mail import SendError, SmtpTransport
 
 SENDER = "nps@acme.test"
 
