@@ -39,6 +39,8 @@ class FeedArgs(Schema):
 class MovementPageArgs(MovementArgs):
     # The page picks the project's first survey when none is asked for.
     survey_id = id_field()
+    # Which page of movers (worst drops first) the page shows.
+    movers_page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
 
 
 def parse(schema: Schema, args: Any) -> dict[str, Any]:

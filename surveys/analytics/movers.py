@@ -2,7 +2,9 @@
 
 The same pairing as `movement` (each person's counted answer in both periods, one row
 per person), filtered by segments and kind of movement, ordered by person id and resumed after
-the last one seen (keyset pages: only people after the cursor are read).
+the last one seen (keyset pages: only people after the cursor are read). The team app asks for
+the worst drops first instead (promoter to detractor, then one-step drops, then rises), sorted
+in SQL, so a page of them is right however many people moved.
 """
 
 from __future__ import annotations
@@ -71,11 +73,17 @@ def list_movers(
     *,
     limit: int,
     after: int | None,
+    worst_first_offset: int | None = None,
 ) -> Page[Mover]:
+    """A keyset page by person id; or, with `worst_first_offset`, the page of `limit` movers
+    starting at that offset in worst-drop-first order (its `next_after` is then the next
+    offset)."""
     get_survey(session, project.id, q.pair.survey_id)
     a, b = resolve_pair(project, q.pair, now)
     r = SurveyResponse
-    c = counted_answers(project, q.pair.survey_id, q.pair.unit, [a, b], after_person=after).c
+    worst_first = worst_first_offset is not None
+    keyset = None if worst_first else after
+    c = counted_answers(project, q.pair.survey_id, q.pair.unit, [a, b], after_person=keyset).c
     person = (
         select(
             c.person_id,
@@ -95,8 +103,15 @@ def list_movers(
         conditions.append(_segment_condition(p.sb, q.to_segment))
     if q.movement:
         conditions.append(movement_condition(p.sa, p.sb, q.movement))
-    stmt = select(person).where(*conditions).order_by(p.person_id).limit(limit + 1)
-    rows = session.execute(stmt).all()
+    stmt = select(person).where(*conditions)
+    if worst_first:
+        # A rank fall is sa - sb (2 for promoter to detractor); people with one period only
+        # have no fall and come last.
+        fall = func.coalesce(p.sa - p.sb, -3)
+        stmt = stmt.order_by(fall.desc(), p.person_id).offset(worst_first_offset)
+    else:
+        stmt = stmt.order_by(p.person_id)
+    rows = session.execute(stmt.limit(limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     response_ids = [i for row in rows for i in (row.ra, row.rb) if i is not None]
@@ -120,5 +135,7 @@ def list_movers(
         )
         for row in rows
     ]
+    if worst_first:
+        return Page(items, (worst_first_offset or 0) + limit if has_more else None)
     next_after = rows[-1].person_id if has_more and rows else None
     return Page(items, next_after)

@@ -185,3 +185,38 @@ def test_movement_with_bad_or_no_input(signed_in, api, other_api):
         r = signed_in.get(f"/app/movement?{query}")
         assert r.status_code in (400, 422), (query, r.status_code)
         assert "<h1>" in r.get_data(as_text=True)
+
+
+def test_movers_come_worst_first_in_sql_across_pages(app, signed_in, project, data):
+    """The order is the database's, not a sort of one page: walking pages of one gives
+    promoter-to-detractor drops first (by person id), then rises; past the end, nothing."""
+    with app.app_context():
+        from service.db import db
+        from surveys.analytics.movement import MovementQuery
+        from surveys.analytics.movers import MoversQuery, list_movers
+        from surveys.clock import utcnow
+        from surveys.models import Project
+
+        owner_project = db().get(Project, project.id)
+        pair = MovementQuery(survey_id=data.survey_id, from_label="2026-Q1", to_label="2026-Q2")
+        seen, offset = [], 0
+        while offset is not None:
+            page = list_movers(
+                db(),
+                owner_project,
+                MoversQuery(pair=pair, movement="moved"),
+                utcnow(),
+                limit=1,
+                after=None,
+                worst_first_offset=offset,
+            )
+            seen += [m.person.id for m in page.items]
+            offset = page.next_after
+    assert seen == people(data, "ann", "bob", "cat")
+    page_two = signed_in.get(
+        f"/app/movement?survey_id={data.survey_id}&from=2026-Q1&to=2026-Q2&movers_page=2"
+    )
+    assert page_two.status_code == 200
+    html = page_two.get_data(as_text=True)
+    assert "No more people moved." in html
+    assert 'rel="prev"' in html and "movers_page=1" in html
