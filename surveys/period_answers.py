@@ -143,10 +143,13 @@ def _counted() -> tuple[ColumnElement[bool], ...]:
     return (SurveyResponse.score.is_not(None), SurveyResponse.excluded.is_(False))
 
 
-def period_case(periods: list[Period], values: list[Any]) -> ColumnElement[Any]:
-    """CASE giving `values[i]` for an answer made in `periods[i]`; null outside every period,
-    gaps between periods included. `periods` are ordered."""
-    created = SurveyResponse.created_at
+def period_case(
+    periods: list[Period], values: list[Any], column: ColumnElement[Any] | None = None
+) -> ColumnElement[Any]:
+    """CASE giving `values[i]` for an answer made in `periods[i]` (or a row whose `column`
+    time falls in it); null outside every period, gaps between periods included. `periods`
+    are ordered."""
+    created = SurveyResponse.created_at if column is None else column
     whens: list[tuple[ColumnElement[bool], Any]] = []
     for i, p in enumerate(periods):
         if i == 0 or periods[i - 1].end != p.start:

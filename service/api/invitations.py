@@ -15,11 +15,13 @@ from service.schemas.invitations import (
     InvitationSchema,
     InvitationStatsSchema,
     PersonScheduleSchema,
+    RatesArgs,
+    RatesSchema,
     UnsubscribeInSchema,
     UnsubscribeSchema,
 )
 from surveys.clock import utcnow
-from surveys.email import delivery, outbox, unsubscribes
+from surveys.email import delivery, outbox, rates, unsubscribes
 from surveys.people import get_person
 
 bp = api_blueprint(
@@ -72,6 +74,37 @@ def invite_now(data, survey_id):
 def invitation_stats(survey_id):
     """Counts of a survey's invitations by state, responses and the response rate."""
     return asdict(delivery.counts(db(), current_project().id, survey_id))
+
+
+@bp.route("/surveys/<int:survey_id>/invitations/rates", methods=["GET"])
+@bp.arguments(RatesArgs, location="query")
+@bp.response(200, RatesSchema)
+def invitation_rates(args, survey_id):
+    """The email response rate per period: of the invitations sent in each period (by when
+    they were sent, in the project's time zone), how many were answered. Reminders are not
+    counted. The team app's overview shows the same figures."""
+    found = rates.survey_rates(
+        db(),
+        current_project(),
+        survey_id,
+        args["group_by"],
+        args.get("since"),
+        args.get("until"),
+        utcnow(),
+    )
+    return {
+        "buckets": [
+            {
+                "key": period.label,
+                "start": period.start,
+                "end": period.end,
+                "sent": rate.sent,
+                "responded": rate.responded,
+                "response_rate": rate.rate,
+            }
+            for period, rate in found
+        ]
+    }
 
 
 @bp.route("/people/<int:person_id>/schedule", methods=["GET"])

@@ -18,9 +18,10 @@ from surveys.analytics.metrics import MetricsQuery, nps_metrics, score_histogram
 from surveys.answers import RESPONSE_CHANNELS
 from surveys.catalog import list_surveys
 from surveys.clock import to_naive_utc
+from surveys.email.rates import rates_by_period
 from surveys.errors import DomainError
 from surveys.models import Project
-from surveys.periods import zone
+from surveys.periods import Period, zone
 from surveys.property_refs import PREFIX
 from surveys.response_filters import ResponseFilters
 
@@ -94,6 +95,10 @@ def _figures(project: Project, args: dict[str, Any]) -> dict[str, Any]:
     ]
     selected = _selected(buckets, args.get("period"))
     histogram = score_histogram(db(), project, _period_filters(query.filters, selected))
+    periods = [Period(b["key"], to_naive_utc(b["start"]), to_naive_utc(b["end"])) for b in buckets]
+    rates = {
+        r.key: r for r in rates_by_period(db(), project.id, periods, survey_id=args.get("survey"))
+    }
     return {
         "metrics": metrics,
         "selected": selected,
@@ -101,6 +106,8 @@ def _figures(project: Project, args: dict[str, Any]) -> dict[str, Any]:
         "histogram": histogram,
         "histogram_chart": charts.score_histogram(histogram),
         "compare": compare,
+        "rates": rates,
+        "selected_rate": rates.get(selected["key"]) if selected else None,
     }
 
 

@@ -10,6 +10,7 @@ from service.pagination import PageArgs
 from service.schemas.common import UtcDateTime, id_field
 from surveys.email.delivery import STATUSES
 from surveys.email.scheduling import Reason
+from surveys.periods import UNITS as PERIOD_UNITS
 
 AD_HOC_MAX = 1000
 
@@ -79,6 +80,27 @@ class InvitationStatsSchema(Schema):
     cancelled = fields.Integer()
     responded = fields.Integer()
     response_rate = fields.Float(allow_none=True, metadata={"description": "responded / sent"})
+
+
+class RatesArgs(Schema):
+    group_by = fields.String(load_default="quarter", validate=validate.OneOf(PERIOD_UNITS))
+    since = UtcDateTime(
+        metadata={"description": "First period holds this instant (default: a year ago)."}
+    )
+    until = UtcDateTime(metadata={"description": "Last period holds this instant (default: now)."})
+
+
+class PeriodRateSchema(Schema):
+    key = fields.String(metadata={"example": "2026-Q1"})
+    start = UtcDateTime()
+    end = UtcDateTime()
+    sent = fields.Integer(metadata={"description": "Invitations sent in the period."})
+    responded = fields.Integer(metadata={"description": "Of those, how many were answered."})
+    response_rate = fields.Float(allow_none=True, metadata={"description": "responded / sent"})
+
+
+class RatesSchema(Schema):
+    buckets = fields.List(fields.Nested(PeriodRateSchema))
 
 
 class SurveyScheduleSchema(Schema):

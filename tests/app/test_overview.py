@@ -142,3 +142,80 @@ def test_a_viewer_sees_figures_and_no_edit_control(team, viewer, answered):
     assert 'data-metric="nps"' in page
     main = page.split('<main id="main"', 1)[1]
     assert 'method="post"' not in main
+
+
+def test_the_email_response_rate_per_quarter_counts_invitations_by_when_they_were_sent(
+    app, team, owner, api, project, answered
+):
+    """Q1: 4 sent, 1 answered (25%); Q2: 2 sent, 2 answered (100%); Q3: none sent. Reminders,
+    unsent and failed invitations do not count, nor another survey's."""
+    from datetime import datetime
+
+    from service.db import db
+    from surveys.email.rates import rates_by_period
+    from surveys.models import Invitation, Person
+    from surveys.periods import periods_between
+
+    other = api.post("/api/v1/surveys", json={"name": "Other"}).json["id"]
+    made = [
+        # (survey, sent_at, responded, kind, status)
+        (answered, datetime(2026, 1, 5), True, "invite", "sent"),
+        (answered, datetime(2026, 2, 5), False, "invite", "sent"),
+        (answered, datetime(2026, 3, 5), False, "invite", "sent"),
+        (answered, datetime(2026, 3, 31, 23), False, "invite", "sent"),
+        (answered, datetime(2026, 4, 2), True, "invite", "sent"),
+        (answered, datetime(2026, 5, 2), True, "invite", "sent"),
+        (answered, datetime(2026, 5, 3), True, "reminder", "sent"),
+        (answered, datetime(2026, 5, 4), False, "invite", "failed"),
+        (answered, None, False, "invite", "scheduled"),
+        (other, datetime(2026, 2, 6), False, "invite", "sent"),
+    ]
+    with app.app_context():
+        session = db()
+        person = Person(project_id=project.id, external_id="invited")
+        session.add(person)
+        session.flush()
+        for n, (survey, sent_at, responded, kind, status) in enumerate(made):
+            session.add(
+                Invitation(
+                    project_id=project.id,
+                    survey_id=survey,
+                    person_id=person.id,
+                    kind=kind,
+                    status=status,
+                    window_key=f"w{n}",
+                    due_at=sent_at or datetime(2026, 6, 1),
+                    sent_at=sent_at,
+                    responded_at=sent_at if responded else None,
+                )
+            )
+        session.commit()
+        periods = periods_between(datetime(2026, 1, 1), datetime(2026, 9, 1), "quarter", "UTC")
+        rates = rates_by_period(session, project.id, periods, survey_id=answered)
+    assert [(r.key, r.sent, r.responded, r.rate) for r in rates] == [
+        ("2026-Q1", 4, 1, 0.25),
+        ("2026-Q2", 2, 2, 1.0),
+        ("2026-Q3", 0, 0, None),
+    ]
+    r = api.get(
+        f"/api/v1/surveys/{answered}/invitations/rates"
+        "?since=2026-01-01T00:00:00Z&until=2026-09-01T00:00:00Z"
+    )
+    assert r.status_code == 200, r.json
+    assert [
+        (b["key"], b["sent"], b["responded"], b["response_rate"]) for b in r.json["buckets"]
+    ] == [
+        ("2026-Q1", 4, 1, 0.25),
+        ("2026-Q2", 2, 2, 1.0),
+        ("2026-Q3", 0, 0, None),
+    ]
+    assert r.json["buckets"][0]["start"] == "2026-01-01T00:00:00Z"
+    bad = api.get(f"/api/v1/surveys/{answered}/invitations/rates?group_by=decade")
+    assert bad.status_code == 422
+    assert api.get("/api/v1/surveys/999999/invitations/rates").status_code == 404
+    team.sign_in(owner.email)
+    q2 = team.get(f"/app/?survey={answered}&period=2026-Q2").get_data(as_text=True)
+    assert figures(q2)["email_response_rate"] == 1.0
+    q1 = team.get(f"/app/?survey={answered}&period=2026-Q1").get_data(as_text=True)
+    assert figures(q1)["email_response_rate"] == 0.25
+    assert "25% <span" in q1 and "(1 of 4)" in q1
