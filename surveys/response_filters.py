@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from surveys.clock import to_naive_utc
 from surveys.database.paging import Page, keyset_page, newest_first_page
 from surveys.models import SurveyResponse, ThemeAssignment, ThemeRun
+from surveys.property_refs import property_name
 from surveys.segments import Segment, score_range
 
 
@@ -26,6 +27,9 @@ class ResponseFilters:
     updated_since: datetime | None = None
     text: str | None = None
     theme_id: int | None = None
+    # Answers whose property snapshot has this value (text, or a number as written).
+    property_name: str | None = None
+    property_value: str | None = None
 
 
 def like_pattern(text: str) -> str:
@@ -69,6 +73,11 @@ def response_conditions(project_id: int, f: ResponseFilters) -> list[ColumnEleme
         conds.append(func.lower(r.comment).like(like_pattern(f.text), escape="\\"))
     if f.theme_id is not None:
         conds.append(_in_theme(project_id, f.theme_id))
+    if f.property_name is not None and f.property_value is not None:
+        name = property_name(f.property_name, "property")
+        # As text on both databases: SQLite's JSON_EXTRACT gives a number for 10, which would
+        # not equal '10'.
+        conds.append(cast(r.properties[name].as_string(), String) == f.property_value)
     return conds
 
 

@@ -22,6 +22,8 @@ def response_filters(args: dict) -> ResponseFilters:
         updated_since=args.get("updated_since"),
         text=args.get("q"),
         theme_id=args.get("theme_id"),
+        property_name=args.get("property"),
+        property_value=args.get("property_value"),
     )
 
 
@@ -33,6 +35,8 @@ def metrics_query(args: dict) -> MetricsQuery:
             since=args.get("since"),
             until=args.get("until"),
             channel=args.get("channel"),
+            property_name=args.get("property"),
+            property_value=args.get("property_value"),
         ),
         group_by=args.get("group_by"),
         weight_property=args.get("weight"),

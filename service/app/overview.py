@@ -3,17 +3,18 @@ GET filters; the figures come from the same domain functions as `GET /api/v1/met
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import render_template, request
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from service.app import charts
 from service.app.shell import bp, team
 from service.db import db
 from service.errors import status_of
-from service.schemas.common import id_field
+from service.schemas.common import PropertyFilterArgs, id_field
 from surveys.analytics.metrics import MetricsQuery, nps_metrics, score_histogram
 from surveys.answers import RESPONSE_CHANNELS
 from surveys.catalog import list_surveys
@@ -29,7 +30,7 @@ UNITS = ("quarter", "month", "week")
 MAX_SURVEYS = 200
 
 
-class OverviewArgs(Schema):
+class OverviewArgs(PropertyFilterArgs):
     """The overview's filter form (a GET form: empty fields are left out before loading)."""
 
     survey = id_field()
@@ -56,6 +57,8 @@ def metrics_query(args: dict[str, Any], project: Project, group_by: str | None) 
             since=_midnight(args["since"], project) if args.get("since") else None,
             until=_midnight(until + timedelta(days=1), project) if until else None,
             channel=args.get("channel"),
+            property_name=args.get("property"),
+            property_value=args.get("property_value"),
         ),
         group_by=group_by,
         weight_property=PREFIX + args["weight"] if args.get("weight") else None,
@@ -118,9 +121,7 @@ def _period_filters(filters: ResponseFilters, bucket: dict[str, Any] | None) -> 
     start, end = to_naive_utc(bucket["start"]), to_naive_utc(bucket["end"])
     since = max(to_naive_utc(filters.since), start) if filters.since else start
     until = min(to_naive_utc(filters.until), end) if filters.until else end
-    return ResponseFilters(
-        survey_id=filters.survey_id, since=since, until=until, channel=filters.channel
-    )
+    return replace(filters, since=since, until=until)
 
 
 @bp.get("/")

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from service.schemas.common import id_field
+from service.schemas.common import PropertyFilterArgs, id_field
 from service.schemas.movement import MovementArgs
 from surveys.answers import RESPONSE_CHANNELS
 from surveys.errors import Invalid
@@ -25,7 +25,7 @@ def _quarter(label: str) -> None:
         raise ValidationError(str(exc)) from exc
 
 
-class FeedArgs(Schema):
+class FeedArgs(PropertyFilterArgs):
     period = fields.String(validate=_quarter, metadata={"description": "e.g. 2026-Q1"})
     segment = fields.String(validate=validate.OneOf([s.value for s in SEGMENTS]))
     channel = fields.String(validate=validate.OneOf(RESPONSE_CHANNELS))
@@ -67,4 +67,6 @@ def feed_filters(args: dict[str, Any], since_until: tuple[Any, Any] | None) -> R
         channel=args.get("channel"),
         text=args.get("q") or None,
         theme_id=args.get("theme"),
+        property_name=args.get("property"),
+        property_value=args.get("property_value"),
     )

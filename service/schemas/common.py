@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from surveys.periods import is_valid_zone
 from surveys.plain_text import is_multi_line, is_single_line
@@ -121,3 +121,21 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 def validate_hhmm(value: str) -> None:
     if not _HHMM.match(value):
         raise ValidationError("expected HH:MM (24-hour)")
+
+
+class PropertyFilterArgs(Schema):
+    """Answers whose property snapshot holds a value: `property=plan&property_value=pro`."""
+
+    property = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "A property of the answer's snapshot, e.g. plan."},
+    )
+    property_value = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "The value it must hold (text, or a number as written)."},
+    )
+
+    @validates_schema
+    def _both_or_neither(self, data, **kwargs):
+        if ("property" in data) != ("property_value" in data):
+            raise ValidationError("property and property_value go together", "property_value")

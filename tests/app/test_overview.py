@@ -219,3 +219,25 @@ def test_the_email_response_rate_per_quarter_counts_invitations_by_when_they_wer
     q1 = team.get(f"/app/?survey={answered}&period=2026-Q1").get_data(as_text=True)
     assert figures(q1)["email_response_rate"] == 0.25
     assert "25% <span" in q1 and "(1 of 4)" in q1
+
+
+def test_a_property_filter_narrows_the_page_and_the_api_alike(team, owner, api, answered):
+    """Only plan=pro answers (odd people): Q3's scores 2, 9, 4, 6 -> one promoter, three
+    detractors of four: NPS -50. A number matches as written (mrr=11 is p1 alone)."""
+    team.sign_in(owner.email)
+    query = f"survey_id={answered}&property=plan&property_value=pro"
+    expected = api_nps(api, query)
+    assert (expected["responses"], expected["nps"]) == (4, -50.0)
+    page = team.get(f"/app/?survey={answered}&property=plan&property_value=pro")
+    assert page.status_code == 200
+    shown = figures(page.get_data(as_text=True))
+    assert (shown["nps"], shown["responses"]) == (-50.0, 4)
+    listed = api.get(f"/api/v1/responses?{query}&limit=100").json["items"]
+    assert len(listed) == 12 and {r["properties"]["plan"] for r in listed} == {"pro"}
+    by_number = api.get(f"/api/v1/responses?survey_id={answered}&property=mrr&property_value=11")
+    assert {r["score"] for r in by_number.json["items"]} == {9, 10, 2}
+    feed = team.get("/app/responses?property=plan&property_value=free").get_data(as_text=True)
+    assert "Only where property" in feed and 'value="free"' in feed
+    half = api.get(f"/api/v1/metrics/nps?survey_id={answered}&property=plan")
+    assert half.status_code == 422
+    assert team.get("/app/?property_value=pro").status_code == 422
