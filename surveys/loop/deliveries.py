@@ -49,11 +49,10 @@ def matches(webhook: Webhook, event_type: str, facts: dict[str, Any]) -> bool:
     (no survey), and a score range needs a score."""
     if event_type not in (webhook.events or ()):
         return False
-    if webhook.survey_id is not None and "survey_id" in facts:
-        if facts["survey_id"] != webhook.survey_id:
+    for name in ("survey_id", "segment"):
+        wanted = getattr(webhook, name)
+        if wanted is not None and name in facts and facts[name] != wanted:
             return False
-    if webhook.segment is not None and "segment" in facts and facts["segment"] != webhook.segment:
-        return False
     if (webhook.score_min is not None or webhook.score_max is not None) and "score" in facts:
         score = facts["score"]
         if score is None:
@@ -91,7 +90,8 @@ def fan_out(session: Session, now: datetime, render: Render, *, limit: int = FAN
         found = rendered.get(event.id)
         if found is None:
             continue
-        targets = [h for h in hooks.get(event.project_id, ()) if matches(h, event.type, found.facts)]
+        project_hooks = hooks.get(event.project_id, ())
+        targets = [h for h in project_hooks if matches(h, event.type, found.facts)]
         if not targets:
             continue
         payload = body(event.type, event.created_at, found.data)

@@ -25,7 +25,16 @@ from surveys.segments import SEGMENTS
 
 TEST_EVENT = "webhook.test"
 MAX_WEBHOOKS_PER_PROJECT = 50
-FIELDS = ("url", "events", "description", "active", "survey_id", "segment", "score_min", "score_max")
+FIELDS = (
+    "url",
+    "events",
+    "description",
+    "active",
+    "survey_id",
+    "segment",
+    "score_min",
+    "score_max",
+)
 Seal = Callable[[str], str]
 
 
@@ -159,9 +168,7 @@ def list_deliveries(
     )
 
 
-def get_delivery(
-    session: Session, project_id: int, webhook_id: int, delivery_id: int
-) -> Delivery:
+def get_delivery(session: Session, project_id: int, webhook_id: int, delivery_id: int) -> Delivery:
     get_webhook(session, project_id, webhook_id)
     delivery = session.get(Delivery, delivery_id)
     if delivery is None or delivery.webhook_id != webhook_id:
@@ -223,9 +230,7 @@ def queue(
     return delivery
 
 
-def send_test(
-    session: Session, project_id: int, webhook_id: int, *, now: datetime
-) -> Delivery:
+def send_test(session: Session, project_id: int, webhook_id: int, *, now: datetime) -> Delivery:
     """A `webhook.test` message, queued for the worker like any other (also when the
     webhook is paused: the point is to try the endpoint)."""
     webhook = get_webhook(session, project_id, webhook_id)
