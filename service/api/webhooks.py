@@ -37,8 +37,10 @@ def _allow_private() -> bool:
     return current_app.config["FLYWHEEL"].webhook_allow_private
 
 
-def _with_secret(made: webhooks.NewSecret) -> dict:
-    return {**WebhookSchema().dump(made.webhook), "secret": made.secret}
+def _with_secret(made: webhooks.NewSecret):
+    # Carried on the object for this one answer only; never stored plain.
+    made.webhook.plain_secret = made.secret
+    return made.webhook
 
 
 @bp.route("/webhooks", methods=["POST"])

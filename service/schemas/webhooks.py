@@ -97,6 +97,7 @@ class WebhookSchema(Schema):
 
 class WebhookWithSecretSchema(WebhookSchema):
     secret = fields.String(
+        attribute="plain_secret",
         metadata={
             "description": "The signing secret (`whsec_...`), shown this once: verify "
             "`webhook-signature` with it (Standard Webhooks).",
