@@ -85,10 +85,14 @@ def _handler(receiver: Receiver):
             if receiver.delay:
                 time.sleep(receiver.delay)
             status = receiver.answer(body, headers)
-            self.send_response(status)
-            self.send_header("content-length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            try:
+                self.send_response(status)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except OSError:
+                # The caller is gone (a killed worker): nothing to answer.
+                self.close_connection = True
 
         def log_message(self, *_args):
             return None
