@@ -101,7 +101,7 @@ class WebhookWithSecretSchema(WebhookSchema):
         metadata={
             "description": "The signing secret (`whsec_...`), shown this once: verify "
             "`webhook-signature` with it (Standard Webhooks).",
-        }
+        },
     )
 
 

@@ -155,25 +155,43 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
 
 class Sender:
     """POSTs deliveries, keeping one connection per target for the sender's life (one
-    thread's share of a pass)."""
+    thread's share of one pass). What it checked or opened (a URL's approved addresses, a
+    secret) it keeps for that life too: the next pass checks and opens again."""
 
     def __init__(self, settings: Settings, sealer: Sealer) -> None:
         self.settings, self.sealer = settings, sealer
         self.connections: dict[tuple[str, str, int, str], http.client.HTTPConnection] = {}
+        self.addresses: dict[str, list[str] | str] = {}
+        self.secrets: dict[str, str | None] = {}
 
     def close(self) -> None:
         for conn in self.connections.values():
             conn.close()
         self.connections.clear()
 
+    def _addresses(self, url: str) -> list[str] | str:
+        """The approved addresses, or why the URL is refused."""
+        if url not in self.addresses:
+            try:
+                self.addresses[url] = check_public_url(url, self.settings.webhook_allow_private)
+            except Invalid as exc:
+                self.addresses[url] = f"refused: {exc.message}"
+        return self.addresses[url]
+
+    def _secret(self, sealed: str) -> str | None:
+        if sealed not in self.secrets:
+            try:
+                self.secrets[sealed] = self.sealer.open(sealed)
+            except ValueError:
+                self.secrets[sealed] = None
+        return self.secrets[sealed]
+
     def send(self, attempt: deliveries.Attempt) -> deliveries.Outcome:
-        try:
-            addresses = check_public_url(attempt.url, self.settings.webhook_allow_private)
-        except Invalid as exc:
-            return deliveries.Outcome(False, False, None, None, f"refused: {exc.message}")
-        try:
-            secret = self.sealer.open(attempt.sealed_secret)
-        except ValueError:
+        addresses = self._addresses(attempt.url)
+        if isinstance(addresses, str):
+            return deliveries.Outcome(False, False, None, None, addresses)
+        secret = self._secret(attempt.sealed_secret)
+        if secret is None:
             return deliveries.Outcome(False, False, None, None, "the signing secret is unreadable")
         parts = urlsplit(attempt.url)
         host = parts.hostname or ""
