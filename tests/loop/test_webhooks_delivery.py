@@ -283,3 +283,36 @@ def test_fan_out_twice_makes_one_delivery(hook_app, hook_api, receiver):
         db().commit()
         assert len(db().scalars(select(Delivery)).all()) == 1
         assert db().scalars(select(Event)).all() == []
+
+
+def test_a_bounce_is_an_event(hook_app, hook_api, receiver, smtp_sink):
+    from tests.email.conftest import create_person, create_survey, run_dispatch, run_schedule
+
+    make_webhook(hook_api, receiver, events=["invitation.bounced"])
+    create_survey(hook_api)
+    person = create_person(hook_api, "gone")
+    smtp_sink.refuse["gone@example.com"] = "550 5.1.1 no such user"
+    run_schedule(hook_app)
+    assert run_dispatch(hook_app).failed == 1
+    deliver(hook_app)
+    (call,) = receiver.calls
+    assert call.verified and call.json["type"] == "invitation.bounced"
+    data = call.json["data"]
+    assert data["person_id"] == person["id"] and data["status"] == "failed"
+    assert data == hook_api.get(f"/api/v1/invitations/{data['id']}").get_json()
+
+
+def test_a_finished_theme_run_is_an_event(hook_app, hook_api, receiver):
+    from service.worker.theme_jobs import fit_queued_runs
+    from tests.themes.corpus import load
+
+    load(hook_api, hook_app)
+    make_webhook(hook_api, receiver, events=["theme_run.completed"])
+    run = hook_api.post("/api/v1/themes/runs", json={}).get_json()
+    with hook_app.app_context():
+        assert fit_queued_runs(hook_app) == 1
+    deliver(hook_app)
+    (call,) = receiver.calls
+    assert call.verified and call.json["type"] == "theme_run.completed"
+    assert call.json["data"] == hook_api.get(f"/api/v1/themes/runs/{run['id']}").get_json()
+    assert call.json["data"]["status"] == "done"
