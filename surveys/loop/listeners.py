@@ -7,7 +7,7 @@ disabled). Another kind of listener adds its query to `_wanted_types`.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.events import EVENT_TYPES
@@ -24,18 +24,20 @@ def _wanted_types(session: Session, project_id: int) -> set[str]:
 
 
 def refresh(session: Session, project_id: int) -> list[str]:
-    """Store the project's wanted event types (in EVENT_TYPES order); returns them."""
+    """Store the project's wanted event types (in EVENT_TYPES order); returns them.
+
+    The project row is locked first (FOR NO KEY UPDATE on PostgreSQL, which answers' foreign
+    keys do not wait for), so two listeners changing at once cannot each store a set that
+    misses the other's change.
+    """
     session.flush()
+    session.execute(
+        select(Project.id).where(Project.id == project_id).with_for_update(key_share=True)
+    )
     wanted = _wanted_types(session, project_id)
     ordered = [t for t in EVENT_TYPES if t in wanted]
-    session.execute(
-        update(Project)
-        .where(Project.id == project_id)
-        .values(events_wanted=ordered)
-        .execution_options(synchronize_session="fetch")
-    )
     project = session.get(Project, project_id)
     if project is not None:
-        # The UPDATE went past the identity map's copy; the next check reads this one.
         project.events_wanted = ordered
+        session.flush()
     return ordered
