@@ -440,11 +440,14 @@ class Delivery(Base):
         UniqueConstraint("webhook_id", "event_id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+        Index("ix_webhook_deliveries_person", "person_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # Whose data the body carries: erasing the person deletes the copy sent or waiting here.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     # The outbox row it came from (deleted once fanned out); null for a test event.
     event_id: Mapped[int | None] = mapped_column(Integer)
     event_type: Mapped[str] = mapped_column(String(40))

@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("webhook_id", sa.Integer(), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("event_id", sa.Integer(), nullable=True),
         sa.Column("event_type", sa.String(length=40), nullable=False),
         sa.Column("msg_id", sa.String(length=40), nullable=False),
@@ -90,6 +91,12 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["people.id"],
+            name=op.f("fk_webhook_deliveries_person_id_people"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
             ["webhook_id"],
             ["webhooks.id"],
             name=op.f("fk_webhook_deliveries_webhook_id_webhooks"),
@@ -105,9 +112,11 @@ def upgrade() -> None:
         "ix_webhook_deliveries_due", "webhook_deliveries", ["status", "next_attempt_at"]
     )
     op.create_index("ix_webhook_deliveries_webhook", "webhook_deliveries", ["webhook_id", "id"])
+    op.create_index("ix_webhook_deliveries_person", "webhook_deliveries", ["person_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_webhook_deliveries_person", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_webhook", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_due", table_name="webhook_deliveries")
     op.drop_table("webhook_deliveries")

@@ -93,6 +93,7 @@ def render(session, taken: Sequence[Event]) -> dict[int, deliveries.Rendered]:
                         "score": response.score,
                         "segment": segment.value if segment else None,
                     },
+                    response.person_id,
                 )
     simple = (
         (events.THEME_RUN_COMPLETED, ThemeRun, ThemeRunSchema()),
@@ -106,7 +107,8 @@ def render(session, taken: Sequence[Event]) -> dict[int, deliveries.Rendered]:
             obj = found.get(event.object_id)
             if obj is not None and obj.project_id == event.project_id:
                 facts = {"survey_id": obj.survey_id} if hasattr(obj, "survey_id") else {}
-                out[event.id] = deliveries.Rendered(schema.dump(obj), facts)
+                whose = obj.id if model is Person else getattr(obj, "person_id", None)
+                out[event.id] = deliveries.Rendered(schema.dump(obj), facts, whose)
     changed = by_type.get(events.SEGMENT_CHANGED, [])
     people = _load(session, Person, changed)
     person_schema = PersonSchema()
@@ -115,7 +117,7 @@ def render(session, taken: Sequence[Event]) -> dict[int, deliveries.Rendered]:
         if person is not None and person.project_id == event.project_id:
             data = {"person": person_schema.dump(person), **event.data}
             facts = {"survey_id": event.data.get("survey_id"), "segment": event.data.get("segment")}
-            out[event.id] = deliveries.Rendered(data, facts)
+            out[event.id] = deliveries.Rendered(data, facts, person.id)
     return out
 
 

@@ -37,6 +37,8 @@ class Rendered:
 
     data: dict[str, Any]
     facts: dict[str, Any] = field(default_factory=dict)
+    # Whose personal data `data` holds (erasing them deletes the delivery).
+    person_id: int | None = None
 
 
 # Renders a batch of events (the web layer's schemas know the JSON): id -> Rendered, or no
@@ -99,6 +101,7 @@ def fan_out(session: Session, now: datetime, render: Render, *, limit: int = FAN
             {
                 "webhook_id": hook.id,
                 "project_id": event.project_id,
+                "person_id": found.person_id,
                 "event_id": event.id,
                 "event_type": event.type,
                 "msg_id": signing.new_msg_id(),

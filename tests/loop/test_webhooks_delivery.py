@@ -316,3 +316,17 @@ def test_a_finished_theme_run_is_an_event(hook_app, hook_api, receiver):
     assert call.verified and call.json["type"] == "theme_run.completed"
     assert call.json["data"] == hook_api.get(f"/api/v1/themes/runs/{run['id']}").get_json()
     assert call.json["data"]["status"] == "done"
+
+
+def test_erasing_a_person_deletes_the_deliveries_carrying_their_words(hook_app, hook_api, receiver):
+    hook = make_webhook(hook_api, receiver)
+    survey = _survey(hook_api)
+    theirs = _answer(hook_api, survey, "leaver", 2, comment="My words")
+    _answer(hook_api, survey, "stayer", 9)
+    deliver(hook_app)
+    assert len(_log(hook_api, hook)) == 2
+    assert hook_api.delete(f"/api/v1/people/{theirs['person_id']}").status_code == 204
+    (left,) = _log(hook_api, hook)
+    with hook_app.app_context():
+        payloads = db().scalars(select(Delivery.payload)).all()
+    assert "My words" not in "".join(payloads) and left["status"] == "succeeded"
