@@ -65,6 +65,11 @@ class Settings:
     sign_in_failures: str = "5/15 minutes"
     rate_limit_sign_in_ip: str = "10/minute;100/hour"
     reset_emails: str = "3/hour"
+    # Webhooks: private, loopback and link-local targets only when the operator allows them
+    # (on-premise, tests); each attempt's time limit; how often the worker looks for work.
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_poll_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, overrides: dict[str, Any] | None = None) -> Settings:
@@ -95,4 +100,8 @@ class Settings:
             sign_in_failures=env.get("SIGN_IN_FAILURES") or "5/15 minutes",
             rate_limit_sign_in_ip=env.get("RATE_LIMIT_SIGN_IN_IP") or "10/minute;100/hour",
             reset_emails=env.get("RESET_EMAILS") or "3/hour",
+            webhook_allow_private=(env.get("WEBHOOK_ALLOW_PRIVATE") or "").lower()
+            in ("1", "true", "yes"),
+            webhook_timeout_seconds=float(env.get("WEBHOOK_TIMEOUT_SECONDS") or 10.0),
+            webhook_poll_seconds=float(env.get("WEBHOOK_POLL_SECONDS") or 1.0),
         )

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys import people
+from surveys import events, people, segment_changes
 from surveys.clock import to_naive_utc
 from surveys.database.inserts import insert_or_ignore
 from surveys.errors import Conflict, Invalid, NotFound, PersonErased, SurveyClosed
@@ -119,7 +119,13 @@ def record_answer(
         with deleted_meanwhile(f"response {existing.id} not found"):
             session.flush()
         if rescored:
-            recount(session, _zone(session, project_id), existing)
+            zone = _zone(session, project_id)
+            seen = segment_changes.watch(
+                session, project_id, zone, existing.survey_id, person.id, existing.created_at
+            )
+            recount(session, zone, existing)
+            segment_changes.settle(session, seen, existing, now)
+        events.record(session, project_id, events.RESPONSE_UPDATED, existing.id, now)
         return existing, False
     created_at = to_naive_utc(answer.created_at) if answer.created_at else now
     response = SurveyResponse(
@@ -149,7 +155,13 @@ def record_answer(
             raise Conflict("the answer conflicts with a stored one; retry")
         return record_answer(session, project_id, person, answer, now=now)
     stored = session.get(SurveyResponse, new_id)
-    count_answer(session, _zone(session, project_id), stored)
+    zone = _zone(session, project_id)
+    seen = segment_changes.watch(
+        session, project_id, zone, stored.survey_id, person.id, stored.created_at
+    )
+    count_answer(session, zone, stored)
+    segment_changes.settle(session, seen, stored, now)
+    events.record(session, project_id, events.RESPONSE_CREATED, stored.id, now)
     return stored, True
 
 
@@ -204,5 +216,11 @@ def update_response(
     with deleted_meanwhile(f"response {response_id} not found"):
         session.flush()
     if reexcluded:
-        recount(session, _zone(session, project_id), response)
+        zone = _zone(session, project_id)
+        seen = segment_changes.watch(
+            session, project_id, zone, response.survey_id, response.person_id, response.created_at
+        )
+        recount(session, zone, response)
+        segment_changes.settle(session, seen, response, now)
+    events.record(session, project_id, events.RESPONSE_UPDATED, response.id, now)
     return response

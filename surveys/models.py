@@ -56,6 +56,10 @@ class Project(Base):
     require_identity_verification: Mapped[bool] = mapped_column(Boolean, default=True)
     # Team-app viewers see people's emails unless the project hides them.
     hide_emails_from_viewers: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The event types some listener (an active webhook) wants, kept by whatever manages the
+    # listeners (surveys/loop/listeners.py): a change appends an event row only when its
+    # type is here, so a project nobody listens to pays nothing on its answers.
+    events_wanted: Mapped[list[Any]] = mapped_column(default=list)
     # Keys are high-entropy random strings, so a plain SHA-256 is a sufficient hash: the
     # database alone never yields a usable key.
     secret_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -379,3 +383,86 @@ class OneTimeLink(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# Webhooks: the event outbox, customers' endpoints and each signed delivery to them.
+
+
+class Event(Base):
+    """Something a listener wants to hear about, written in the transaction of the change that
+    caused it; the worker fans it out to deliveries and deletes it (a durable outbox)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(40))
+    # The object the event is about (a response, person, theme run or invitation id); its
+    # JSON is rendered when the event is fanned out, from the API's own schema.
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Webhook(Base):
+    """A customer's endpoint, the events it wants and the filters they must pass."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (Index("ix_webhooks_project", "project_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    description: Mapped[str | None] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Filters; null passes everything. A plain id, not a foreign key: deleting a survey
+    # should not silently delete the endpoint.
+    survey_id: Mapped[int | None] = mapped_column(Integer)
+    segment: Mapped[str | None] = mapped_column(String(16))
+    score_min: Mapped[int | None] = mapped_column(Integer)
+    score_max: Mapped[int | None] = mapped_column(Integer)
+    # `whsec_...`, sealed with surveys.sealed: the worker signs with it, so it cannot be hashed.
+    secret: Mapped[str] = mapped_column(String(255))
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Delivery(Base):
+    """One event for one webhook: its signed body, and the attempts to deliver it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # Fanning out twice (two workers on SQLite, a retried pass) inserts one row, not two.
+        UniqueConstraint("webhook_id", "event_id"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+        Index("ix_webhook_deliveries_person", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # Whose data the body carries: erasing the person deletes the copy sent or waiting here.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    # The outbox row it came from (deleted once fanned out); null for a test event.
+    event_id: Mapped[int | None] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(40))
+    # The `webhook-id` header: the same on every attempt, so receivers can deduplicate.
+    msg_id: Mapped[str] = mapped_column(String(40), unique=True)
+    # The exact body signed and sent, so every attempt sends the same bytes.
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -6,6 +6,7 @@ Work that is not a web request runs here, in its own process, never in a gunicor
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -21,7 +22,7 @@ WorkerPass = Callable[[Flask], int]
 
 def worker_passes() -> list[tuple[str, WorkerPass]]:
     # Imported here so that the web app never loads scikit-learn.
-    from service.worker import dispatch, period_jobs, theme_jobs
+    from service.worker import dispatch, period_jobs, theme_jobs, webhooks
 
     return [
         ("period_answers", period_jobs.rebuild_stale),
@@ -29,7 +30,16 @@ def worker_passes() -> list[tuple[str, WorkerPass]]:
         ("dispatch", dispatch.dispatch_pass),
         ("theme_runs", theme_jobs.fit_queued_runs),
         ("theme_assign", theme_jobs.assign_new_responses),
+        ("webhooks", webhooks.deliver_pass),
     ]
+
+
+def fast_passes() -> list[tuple[str, WorkerPass]]:
+    """Passes whose work should not wait for the slow round: they also run every
+    WEBHOOK_POLL_SECONDS (about a second) on a thread of their own."""
+    from service.worker import webhooks
+
+    return [("webhooks", webhooks.deliver_pass)]
 
 
 def run_once(app: Flask) -> dict[str, int]:
@@ -46,8 +56,26 @@ def run_once(app: Flask) -> dict[str, int]:
     return done
 
 
+def run_fast(app: Flask, poll: float, stop: threading.Event) -> None:
+    """The short-interval loop: each fast pass in its own app context (its own session)."""
+    while not stop.is_set():
+        started = time.monotonic()
+        for name, work in fast_passes():
+            with app.app_context():
+                try:
+                    work(app)
+                except Exception:
+                    log.exception("worker pass %s failed", name)
+                    db().rollback()
+        stop.wait(max(0.0, poll - (time.monotonic() - started)))
+
+
 def run_forever(app: Flask, interval: float) -> None:
     log.info("worker started; passes: %s", ", ".join(n for n, _ in worker_passes()) or "none")
+    poll = app.config["FLYWHEEL"].webhook_poll_seconds
+    threading.Thread(
+        target=run_fast, args=(app, poll, threading.Event()), name="fast-passes", daemon=True
+    ).start()
     while True:
         started = time.monotonic()
         done = run_once(app)

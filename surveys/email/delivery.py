@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from surveys import events
 from surveys.catalog import get_survey
 from surveys.database.paging import Page, keyset_page
 from surveys.errors import NotFound
@@ -263,6 +264,10 @@ def mark_failed(session: Writer, claim: Claim, now: datetime, error: str, *, bou
             .where(people.c.id == claim.person_id, people.c.bounced_at.is_(None))
             .values(bounced_at=now)
         )
+        project_id = session.execute(
+            select(Invitation.project_id).where(Invitation.id == claim.id)
+        ).scalar_one()
+        events.record_on(session, project_id, events.INVITATION_BOUNCED, claim.id, now)
 
 
 def mark_uncertain(session: Writer, claim: Claim, now: datetime, error: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from surveys import events
 from surveys.database.paging import Page, keyset_page
 from surveys.errors import Invalid, NotFound
 from surveys.models import Invitation, Person
@@ -19,6 +20,7 @@ def unsubscribe(session: Session, person: Person, now: datetime) -> Person:
     if person.unsubscribed_at is None:
         person.unsubscribed_at = now
         person.updated_at = now
+        events.record(session, person.project_id, events.UNSUBSCRIBE_CREATED, person.id, now)
     session.execute(
         update(Invitation)
         .where(Invitation.person_id == person.id, Invitation.status == "scheduled")

@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ml import MODEL_VERSION, ThemeModel, save_model
+from surveys import events
 from surveys.models import FrictionPoint, Project, SurveyResponse, ThemeAssignment, ThemeRun
 from surveys.themes.impact import nps_impact, overall, point_stats, trend_periods
 from surveys.themes.runs import RunParams
@@ -128,6 +129,7 @@ def _finish(
     run.finished_at = now + timedelta(seconds=duration)
     run.lease_until = None
     session.flush()
+    events.record(session, run.project_id, events.THEME_RUN_COMPLETED, run.id, run.finished_at)
     return run
 
 

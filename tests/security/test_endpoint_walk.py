@@ -19,6 +19,8 @@ OBJECTS = {
     "invitations": "invitation",
     "runs": "run",
     "themes": "theme",
+    "webhooks": "webhook",
+    "deliveries": "delivery",
 }
 
 
@@ -48,7 +50,19 @@ def owned_objects(api) -> dict[str, int]:
         f"{API}/responses",
         json={"survey_id": survey, "person": {"external_id": "owned"}, "score": 3},
     ).json["id"]
-    return {"survey": survey, "person": person.json["id"], "response": response}
+    # A public address (a literal, so no lookup): the default app refuses private targets.
+    hook = api.post(
+        f"{API}/webhooks",
+        json={"url": "https://93.184.215.14/hook", "events": ["response.created"]},
+    ).json["id"]
+    delivery = api.post(f"{API}/webhooks/{hook}/test").json["id"]
+    return {
+        "survey": survey,
+        "person": person.json["id"],
+        "response": response,
+        "webhook": hook,
+        "delivery": delivery,
+    }
 
 
 def test_api_has_routes(app):
