@@ -65,6 +65,8 @@ class Settings:
     sign_in_failures: str = "5/15 minutes"
     rate_limit_sign_in_ip: str = "10/minute;100/hour"
     reset_emails: str = "3/hour"
+    # Webhooks and alerts may call private, loopback and link-local addresses (tests, on-premise).
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, overrides: dict[str, Any] | None = None) -> Settings:
@@ -95,4 +97,5 @@ class Settings:
             sign_in_failures=env.get("SIGN_IN_FAILURES") or "5/15 minutes",
             rate_limit_sign_in_ip=env.get("RATE_LIMIT_SIGN_IN_IP") or "10/minute;100/hour",
             reset_emails=env.get("RESET_EMAILS") or "3/hour",
+            webhook_allow_private=env.get("WEBHOOK_ALLOW_PRIVATE") == "1",
         )
