@@ -395,7 +395,9 @@ class AlertRule(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(32))  # detractor | promoter_to_detractor | theme_growth
+    kind: Mapped[str] = mapped_column(
+        String(32)
+    )  # detractor | promoter_to_detractor | theme_growth
     comment_required: Mapped[bool] = mapped_column(Boolean, default=False)
     property_key: Mapped[str | None] = mapped_column(String(100))
     property_value: Mapped[str | None] = mapped_column(String(1000))
