@@ -94,9 +94,8 @@ def answer(api: Api, survey_id: int, who: str, score: int, **extra) -> dict:
     return resp.get_json()
 
 
-def add_rule(api: Api, **fields) -> dict:
-    resp = api.post(
-        "/api/v1/alert-rules", json={"name": "Detractors", "kind": "detractor", **fields}
-    )
-    assert resp.status_code == 201, resp.get_json()
+def add_rule(api: Api, expect: int = 201, **fields) -> dict:
+    body = {"name": "Detractors", "kind": "detractor", **fields}
+    resp = api.post("/api/v1/alert-rules", json=body)
+    assert resp.status_code == expect, resp.get_json()
     return resp.get_json()
