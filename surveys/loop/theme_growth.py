@@ -118,7 +118,10 @@ def _counts(
     window = (a.run_id == run.id, r.created_at >= previous.start, r.created_at < current.end)
     if not by_point:
         row = session.execute(
-            select(in_current, in_previous).join(r, r.id == a.response_id).where(*window)
+            select(in_current, in_previous)
+            .select_from(a)
+            .join(r, r.id == a.response_id)
+            .where(*window)
         ).one()
         return {None: (int(row[0] or 0), int(row[1] or 0))}
     fp = FrictionPoint
