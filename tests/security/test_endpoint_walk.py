@@ -19,6 +19,7 @@ OBJECTS = {
     "invitations": "invitation",
     "runs": "run",
     "themes": "theme",
+    "alert-rules": "alert_rule",
 }
 
 
@@ -48,7 +49,16 @@ def owned_objects(api) -> dict[str, int]:
         f"{API}/responses",
         json={"survey_id": survey, "person": {"external_id": "owned"}, "score": 3},
     ).json["id"]
-    return {"survey": survey, "person": person.json["id"], "response": response}
+    alert_rule = api.post(
+        f"{API}/alert-rules",
+        json={"name": "Owned", "kind": "detractor", "destination": "email", "emails": ["o@a.test"]},
+    ).json["id"]
+    return {
+        "survey": survey,
+        "person": person.json["id"],
+        "response": response,
+        "alert_rule": alert_rule,
+    }
 
 
 def test_api_has_routes(app):
