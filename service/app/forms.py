@@ -145,7 +145,7 @@ ALERT_DESTINATION_CHOICES = [("slack", "Slack"), ("teams", "Microsoft Teams"), (
 class AlertRuleForm(Form):
     # Lengths, the URL's address and the rule as a whole are checked by the domain, once.
     name = StringField("Name", validators=[InputRequired(), Length(max=200)])
-    kind = SelectField("When", choices=ALERT_KIND_CHOICES)
+    kind = SelectField("Alert when", choices=ALERT_KIND_CHOICES)
     destination = SelectField("Send to", choices=ALERT_DESTINATION_CHOICES)
     url = StringField(
         "Incoming-webhook URL",
@@ -161,19 +161,19 @@ class AlertRuleForm(Form):
     )
     comment_required = BooleanField("Only answers with a comment")
     property_key = StringField(
-        "Only when the property",
+        "Property name",
         validators=[Optional(), Length(max=100)],
         description="e.g. plan",
     )
     property_value = StringField(
-        "has the value", validators=[Optional(), Length(max=1000)], description="e.g. enterprise"
+        "Property value", validators=[Optional(), Length(max=1000)], description="e.g. enterprise"
     )
     revenue_property = StringField(
-        "Only when the revenue property",
+        "Revenue property",
         validators=[Optional(), Length(max=100)],
         description="a numeric property, e.g. mrr",
     )
-    revenue_min = FloatField("is at least", validators=[Optional()])
+    revenue_min = FloatField("Minimum revenue", validators=[Optional()], description="e.g. 1000")
     group_seconds = IntegerField(
         "Group window (seconds)",
         default=60,
