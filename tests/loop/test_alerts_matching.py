@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from service.db import db
 from service.worker.alerts import run_alerts
 from surveys.clock import utcnow
@@ -172,3 +174,25 @@ def test_two_workers_never_send_one_rule_twice(alert_app, alert_api, receiver):
         assert alerts.match_answers(session, rule, now) == 0
         session.commit()
     assert len(receiver.posts) == 1
+
+
+def test_an_answer_committed_after_a_higher_id_was_examined_is_still_matched(
+    alert_app, alert_api, receiver
+):
+    """Ids are taken when a transaction inserts, not when it commits: a pass may see id 8
+    before id 7 commits. Each range is examined twice, so id 7 is caught the second time."""
+    survey = make_survey(alert_api)
+    add_rule(alert_api, destination="slack", url=receiver.url(), group_seconds=0)
+    late = answer(alert_api, survey, "late", 1)
+    now = utcnow() + timedelta(seconds=1)
+    with alert_app.app_context():
+        session = db()
+        rule = session.scalars(select(AlertRule)).one()
+        # As if the previous pass had seen ids up to late + 1 while `late` was uncommitted.
+        rule.settled_to, rule.examined_to = late["id"] - 1, late["id"] + 1
+        session.commit()
+    assert run_pass(alert_app, now) == 1
+    assert len(receiver.posts) == 1
+    with alert_app.app_context():
+        rule = db().scalars(select(AlertRule)).one()
+        assert (rule.settled_to, rule.examined_to) == (late["id"], late["id"] + 1)
