@@ -55,6 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     api = configure(app)
 
+    from service.api import alert_rules as alert_rules_api
     from service.api import export as export_api
     from service.api import invitations, metrics, people, project, responses, surveys, themes
     from service.api import movement as movement_api
@@ -72,6 +73,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         export_api,
         movement_api,
         webhooks_api,
+        alert_rules_api,
     ):
         api.register_blueprint(module.bp)
     app.register_blueprint(pages_bp)

@@ -466,3 +466,77 @@ class Delivery(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+# Alerts: rules that tell Slack, Teams or email addresses that something happened, and each
+# match of a rule, kept so that it is sent once.
+
+
+class AlertRule(Base):
+    """When to tell whom that something happened: a detractor answered, a promoter dropped to
+    detractor, or a friction point's share grew significantly."""
+
+    __tablename__ = "alert_rules"
+    __table_args__ = (Index("ix_alert_rules_project", "project_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(
+        String(32)
+    )  # detractor | promoter_to_detractor | theme_growth
+    comment_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    property_key: Mapped[str | None] = mapped_column(String(100))
+    property_value: Mapped[str | None] = mapped_column(String(1000))
+    revenue_property: Mapped[str | None] = mapped_column(String(100))
+    revenue_min: Mapped[float | None] = mapped_column(Float)
+    destination: Mapped[str] = mapped_column(String(16))  # slack | teams | email
+    # A Slack or Teams webhook URL is itself the credential to post there: sealed at rest,
+    # shown only as `url_hint`.
+    url_sealed: Mapped[str | None] = mapped_column(Text)
+    url_hint: Mapped[str | None] = mapped_column(String(200))
+    emails: Mapped[list[Any]] = mapped_column(default=list)
+    group_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Answers with ids up to `settled_to` are matched for good; those up to `examined_to` were
+    # matched once and are looked at again next pass, for answers committed out of id order.
+    settled_to: Mapped[int] = mapped_column(Integer, default=0)
+    examined_to: Mapped[int] = mapped_column(Integer, default=0)
+    theme_run_id: Mapped[int | None] = mapped_column(Integer)
+    theme_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # One worker at a time matches and sends a rule's alerts.
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_status: Mapped[str | None] = mapped_column(String(16))
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class AlertEvent(Base):
+    """One match of a rule: an answer, or a friction point in a period. Unique per rule and
+    subject, so a pass that runs twice finds the match taken instead of sending it again."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "subject"),
+        Index("ix_alert_events_rule_status", "rule_id", "status", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(80))  # response:12 | theme:2026-Q4:<hash> | test:..
+    # The message is built from the answer when it is sent; erasing the answer removes its match.
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE")
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # pending -> sending -> sent | failed; sending left by a dead worker becomes uncertain
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

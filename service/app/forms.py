@@ -4,8 +4,17 @@ token is checked once for every post, by the blueprint, so the forms do not chec
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FloatField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
 from surveys.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from surveys.accounts.roles import ROLES
@@ -123,3 +132,52 @@ class RoleForm(Form):
 
 class SwitchProjectForm(Form):
     project = SelectField("Project", coerce=int, choices=[])
+
+
+ALERT_KIND_CHOICES = [
+    ("detractor", "A detractor answers"),
+    ("promoter_to_detractor", "A promoter drops to detractor"),
+    ("theme_growth", "A friction point's share grows"),
+]
+ALERT_DESTINATION_CHOICES = [("slack", "Slack"), ("teams", "Microsoft Teams"), ("email", "Email")]
+
+
+class AlertRuleForm(Form):
+    # Lengths, the URL's address and the rule as a whole are checked by the domain, once.
+    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
+    kind = SelectField("Alert when", choices=ALERT_KIND_CHOICES)
+    destination = SelectField("Send to", choices=ALERT_DESTINATION_CHOICES)
+    url = StringField(
+        "Incoming-webhook URL",
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "inputmode": "url"},
+        description="For Slack or Teams. Stored sealed and never shown again.",
+    )
+    emails = TextAreaField(
+        "Email addresses",
+        validators=[Optional(), Length(max=7000)],
+        render_kw={"rows": 2, "spellcheck": "false"},
+        description="For email: one per line or separated by commas.",
+    )
+    comment_required = BooleanField("Only answers with a comment")
+    property_key = StringField(
+        "Property name",
+        validators=[Optional(), Length(max=100)],
+        description="e.g. plan",
+    )
+    property_value = StringField(
+        "Property value", validators=[Optional(), Length(max=1000)], description="e.g. enterprise"
+    )
+    revenue_property = StringField(
+        "Revenue property",
+        validators=[Optional(), Length(max=100)],
+        description="a numeric property, e.g. mrr",
+    )
+    revenue_min = FloatField("Minimum revenue", validators=[Optional()], description="e.g. 1000")
+    group_seconds = IntegerField(
+        "Group window (seconds)",
+        default=60,
+        validators=[InputRequired(), NumberRange(min=0, max=86_400)],
+        description="Matches within this window go out as one message.",
+    )
+    active = BooleanField("Active", default=True)

@@ -22,7 +22,7 @@ WorkerPass = Callable[[Flask], int]
 
 def worker_passes() -> list[tuple[str, WorkerPass]]:
     # Imported here so that the web app never loads scikit-learn.
-    from service.worker import dispatch, period_jobs, theme_jobs, webhooks
+    from service.worker import alerts, dispatch, period_jobs, theme_jobs, webhooks
 
     return [
         ("period_answers", period_jobs.rebuild_stale),
@@ -31,6 +31,7 @@ def worker_passes() -> list[tuple[str, WorkerPass]]:
         ("theme_runs", theme_jobs.fit_queued_runs),
         ("theme_assign", theme_jobs.assign_new_responses),
         ("webhooks", webhooks.deliver_pass),
+        ("alerts", alerts.alerts_pass),
     ]
 
 

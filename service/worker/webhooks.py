@@ -26,11 +26,11 @@ from sqlalchemy import select
 
 from service.config import Settings
 from service.db import db
+from service.mail import SendError, transport_for
 from service.schemas.invitations import InvitationSchema, UnsubscribeSchema
 from service.schemas.people import PersonSchema
 from service.schemas.responses import ResponseSchema
 from service.schemas.themes import ThemeRunSchema
-from service.worker.mail import SendError, transport_for
 from surveys import events
 from surveys.clock import utcnow
 from surveys.email.render import sender_address, sender_domain

@@ -21,6 +21,7 @@ OBJECTS = {
     "themes": "theme",
     "webhooks": "webhook",
     "deliveries": "delivery",
+    "alert-rules": "alert_rule",
 }
 
 
@@ -56,12 +57,17 @@ def owned_objects(api) -> dict[str, int]:
         json={"url": "https://93.184.215.14/hook", "events": ["response.created"]},
     ).json["id"]
     delivery = api.post(f"{API}/webhooks/{hook}/test").json["id"]
+    alert_rule = api.post(
+        f"{API}/alert-rules",
+        json={"name": "Owned", "kind": "detractor", "destination": "email", "emails": ["o@a.test"]},
+    ).json["id"]
     return {
         "survey": survey,
         "person": person.json["id"],
         "response": response,
         "webhook": hook,
         "delivery": delivery,
+        "alert_rule": alert_rule,
     }
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from service.db import db
 from surveys.models import Event, Project, Webhook
 from surveys.sealed import is_sealed
-from tests.loop.conftest import make_webhook
+from tests.loop.webhooks.conftest import make_webhook
 
 
 def _events(app) -> list[Event]:

@@ -16,7 +16,7 @@ from surveys.loop import deliveries
 from surveys.models import Delivery, Event
 from tests.conftest import TEST_SECRET, Api
 from tests.email.conftest import email_app
-from tests.loop.conftest import deliver, make_webhook
+from tests.loop.webhooks.conftest import deliver, make_webhook
 
 
 def _survey(api: Api) -> dict:

@@ -1,0 +1,352 @@
+"""Alerts: matching new answers and growing friction points to rules, and each match's state
+from found to sent.
+
+New answers are read straight from `survey_responses` above a rule's watermark; a promoter's
+drop is read from `period_answers` (their counted answer in the previous quarter). Each match
+is one `AlertEvent`, unique per rule and subject, inserted with ON CONFLICT DO NOTHING: a pass
+that runs twice finds the match taken. A worker takes a rule under a lease, so one worker at a
+time matches and sends it; the matches of a rule that fall within its group window go out as
+one message, and a message is committed `sending` before it is posted. A match still `sending`
+when the next worker takes the rule was in flight when its worker died: it becomes
+`uncertain` and is not sent again (at most once, never twice).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from surveys.database.inserts import insert_or_ignore
+from surveys.loop.alert_rules import get_rule
+from surveys.loop.theme_growth import growing_points, latest_done_run
+from surveys.models import AlertEvent, AlertRule, PeriodAnswer, Project, SurveyResponse
+from surveys.period_answers import is_current
+from surveys.periods import period_of, previous_period
+from surveys.segments import Segment, in_segment
+
+BATCH = 1000
+LEASE = timedelta(minutes=5)
+# Theme growth is checked when a new run finishes, else once a day.
+THEME_CHECK_EVERY = timedelta(days=1)
+# Retries after a failed send, then the matches are given up as failed.
+RETRY_AFTER = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(hours=1),
+)
+# One message names at most this many matches; the rest go in the next one.
+MAX_PER_MESSAGE = 200
+TEST_PREFIX = "test:"
+
+
+def active_rule_ids(session: Session) -> list[int]:
+    return list(
+        session.scalars(select(AlertRule.id).where(AlertRule.active).order_by(AlertRule.id))
+    )
+
+
+def claim_rule(session: Session, rule_id: int, worker: str, now: datetime) -> AlertRule | None:
+    """Take the rule for this worker until the lease ends; None when another worker holds it.
+
+    A guarded UPDATE, so it works the same on SQLite and PostgreSQL.
+    """
+    r = AlertRule
+    taken = session.execute(
+        update(r)
+        .where(r.id == rule_id, r.active, or_(r.lease_until.is_(None), r.lease_until < now))
+        .values(claimed_by=worker, lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return None
+    rule = session.get(AlertRule, rule_id)
+    if rule is not None:
+        session.refresh(rule)
+    return rule
+
+
+def release_rule(session: Session, rule_id: int, worker: str) -> None:
+    r = AlertRule
+    session.execute(
+        update(r)
+        .where(r.id == rule_id, r.claimed_by == worker)
+        .values(claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _property_matches(value: Any, wanted: str) -> bool:
+    if isinstance(value, bool):
+        return ("true" if value else "false") == wanted.strip().lower()
+    if isinstance(value, (int, float)):
+        try:
+            return float(wanted) == float(value)
+        except ValueError:
+            return False
+    return isinstance(value, str) and value == wanted
+
+
+def answer_matches(rule: AlertRule, comment: str | None, properties: dict[str, Any]) -> bool:
+    """The rule's conditions on one answer (its comment and its snapshot of properties)."""
+    if rule.comment_required and not (comment or "").strip():
+        return False
+    props = properties or {}
+    if rule.property_key is not None and not _property_matches(
+        props.get(rule.property_key), rule.property_value or ""
+    ):
+        return False
+    if rule.revenue_property is not None:
+        revenue = props.get(rule.revenue_property)
+        if isinstance(revenue, bool) or not isinstance(revenue, (int, float)):
+            return False
+        if revenue < (rule.revenue_min or 0):
+            return False
+    return True
+
+
+def match_answers(session: Session, rule: AlertRule, now: datetime) -> int:
+    """Matches among the answers above the rule's watermark; returns how many were new."""
+    if rule.kind not in ("detractor", "promoter_to_detractor"):
+        return 0
+    project = session.get(Project, rule.project_id)
+    if project is None or (rule.kind == "promoter_to_detractor" and not is_current(project)):
+        return 0  # the period rows are being rebuilt; the answers wait for the next pass
+    r = SurveyResponse
+    newest = session.scalar(select(func.max(r.id)).where(r.project_id == rule.project_id))
+    low = rule.settled_to
+    if newest is None or newest <= low:
+        return 0
+    rows = session.execute(
+        select(r.id, r.survey_id, r.person_id, r.score, r.comment, r.properties, r.created_at)
+        .where(
+            r.project_id == rule.project_id,
+            r.id > low,
+            r.id <= newest,
+            in_segment(r.score, Segment.DETRACTOR),
+            r.excluded.is_(False),
+        )
+        .order_by(r.id)
+        .limit(BATCH)
+    ).all()
+    high = rows[-1].id if len(rows) == BATCH else newest
+    candidates = [row for row in rows if answer_matches(rule, row.comment, row.properties)]
+    found = 0
+    if rule.kind == "detractor":
+        for row in candidates:
+            found += _add(session, rule, f"response:{row.id}", row.id, {}, min(row.created_at, now))
+    else:
+        found = _match_drops(session, rule, project, candidates, now)
+    # Answers seen twice now are settled; a lower id committed late is caught the second time.
+    rule.settled_to = max(low, min(rule.examined_to, high))
+    rule.examined_to = max(rule.examined_to, high)
+    session.flush()
+    return found
+
+
+def _match_drops(
+    session: Session, rule: AlertRule, project: Project, rows: list[Any], now: datetime
+) -> int:
+    """Detractor answers of people whose counted answer the quarter before was a promoter's."""
+    if not rows:
+        return 0
+    previous = {
+        row.id: previous_period(
+            period_of(row.created_at, "quarter", project.time_zone), "quarter", project.time_zone
+        ).label
+        for row in rows
+    }
+    pa = PeriodAnswer
+    earlier = {
+        (a.survey_id, a.person_id, a.period): a.score
+        for a in session.execute(
+            select(pa.survey_id, pa.person_id, pa.period, pa.score).where(
+                pa.unit == "quarter",
+                pa.person_id.in_({row.person_id for row in rows}),
+                pa.period.in_(set(previous.values())),
+                in_segment(pa.score, Segment.PROMOTER),
+            )
+        )
+    }
+    found = 0
+    for row in rows:
+        label = previous[row.id]
+        before = earlier.get((row.survey_id, row.person_id, label))
+        if before is None:
+            continue
+        # One alert per person, survey and quarter: a second low answer is the same drop.
+        quarter = period_of(row.created_at, "quarter", project.time_zone).label
+        subject = f"drop:{row.survey_id}:{row.person_id}:{quarter}"
+        data = {"previous_score": before, "previous_period": label, "period": quarter}
+        found += _add(session, rule, subject, row.id, data, min(row.created_at, now))
+    return found
+
+
+def _add(
+    session: Session,
+    rule: AlertRule,
+    subject: str,
+    response_id: int | None,
+    data: dict[str, Any],
+    occurred_at: datetime,
+) -> int:
+    event = AlertEvent(
+        rule_id=rule.id,
+        subject=subject,
+        response_id=response_id,
+        data=data,
+        status="pending",
+        occurred_at=occurred_at,
+        attempts=0,
+    )
+    return 1 if insert_or_ignore(session, event) is not None else 0
+
+
+def check_themes(session: Session, rule: AlertRule, now: datetime) -> int:
+    """Friction points growing significantly, when a new run finished or a day has passed."""
+    if rule.kind != "theme_growth":
+        return 0
+    run = latest_done_run(session, rule.project_id)
+    if run is None:
+        return 0
+    fresh = rule.theme_run_id != run.id
+    due = rule.theme_checked_at is None or now - rule.theme_checked_at >= THEME_CHECK_EVERY
+    if not (fresh or due):
+        return 0
+    project = session.get(Project, rule.project_id)
+    assert project is not None
+    found = 0
+    for growth in growing_points(session, run, project.time_zone, now):
+        # The label, not the point's id, names a theme across runs: one alert per quarter.
+        digest = hashlib.sha256(growth.label.encode()).hexdigest()[:16]
+        data = {
+            "label": growth.label,
+            "point_id": growth.point_id,
+            "period": growth.period,
+            "previous_period": growth.previous_period,
+            "count": growth.count,
+            "total": growth.total,
+            "previous_count": growth.previous_count,
+            "previous_total": growth.previous_total,
+            "z": round(growth.z, 4),
+            "p_value": growth.p_value,
+        }
+        found += _add(session, rule, f"theme:{growth.period}:{digest}", None, data, now)
+    rule.theme_run_id = run.id
+    rule.theme_checked_at = now
+    session.flush()
+    return found
+
+
+def queue_test(session: Session, project_id: int, rule_id: int, now: datetime) -> AlertEvent:
+    """A test message for the rule, sent by the worker's next pass without waiting."""
+    rule = get_rule(session, project_id, rule_id)
+    event = AlertEvent(
+        rule_id=rule.id,
+        subject=TEST_PREFIX + uuid.uuid4().hex,
+        data={"test": True},
+        status="pending",
+        occurred_at=now,
+        attempts=0,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def take_due(session: Session, rule: AlertRule, now: datetime) -> list[AlertEvent]:
+    """The rule's matches to send now, marked `sending` (the caller commits before posting).
+
+    Tests go at once and alone. Other matches wait until the oldest has waited the group
+    window, then go together, so a burst is one message.
+    """
+    e = AlertEvent
+    # Whatever is still `sending` was in flight when a worker died: never sent twice.
+    session.execute(
+        update(e)
+        .where(e.rule_id == rule.id, e.status == "sending")
+        .values(status="uncertain", error="the worker stopped while sending")
+        .execution_options(synchronize_session=False)
+    )
+    ready = list(
+        session.scalars(
+            select(e)
+            .where(
+                e.rule_id == rule.id,
+                e.status == "pending",
+                or_(e.next_attempt_at.is_(None), e.next_attempt_at <= now),
+            )
+            .order_by(e.occurred_at, e.id)
+            .limit(MAX_PER_MESSAGE)
+        )
+    )
+    tests = [event for event in ready if event.subject.startswith(TEST_PREFIX)]
+    if tests:
+        chosen = tests
+    elif ready and ready[0].occurred_at + timedelta(seconds=rule.group_seconds) <= now:
+        chosen = ready
+    else:
+        chosen = []
+    for event in chosen:
+        event.status = "sending"
+        event.attempts += 1
+    session.flush()
+    return chosen
+
+
+def record_sent(session: Session, rule: AlertRule, events: list[AlertEvent], now: datetime) -> None:
+    for event in events:
+        event.status, event.sent_at, event.error = "sent", now, None
+    rule.last_status, rule.last_sent_at, rule.last_error = "sent", now, None
+    session.flush()
+
+
+def record_failed(
+    session: Session,
+    rule: AlertRule,
+    events: list[AlertEvent],
+    error: str,
+    *,
+    permanent: bool,
+    now: datetime,
+) -> None:
+    """A transient failure is retried later; a permanent one, or the last retry, gives up."""
+    for event in events:
+        event.error = error[:1000]
+        if permanent or event.attempts > len(RETRY_AFTER):
+            event.status = "failed"
+        else:
+            event.status = "pending"
+            event.next_attempt_at = now + RETRY_AFTER[event.attempts - 1]
+    rule.last_status, rule.last_error = "failed", error[:1000]
+    session.flush()
+
+
+def events_of(session: Session, project_id: int, rule_id: int, limit: int = 50) -> list[AlertEvent]:
+    """The rule's latest matches, newest first."""
+    get_rule(session, project_id, rule_id)
+    return list(
+        session.scalars(
+            select(AlertEvent)
+            .where(AlertEvent.rule_id == rule_id)
+            .order_by(AlertEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def pending_count(session: Session, rule_id: int) -> int:
+    e = AlertEvent
+    return (
+        session.scalar(
+            select(func.count()).where(
+                e.rule_id == rule_id, and_(e.status.in_(("pending", "sending")))
+            )
+        )
+        or 0
+    )
