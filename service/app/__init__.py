@@ -17,6 +17,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     # The page modules add their routes to `bp` as they are imported.
     from service.app import (  # noqa: F401
         account,
+        digest,
         errors,
         feed,
         friction,
