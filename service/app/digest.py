@@ -14,11 +14,7 @@ from service.db import db
 from surveys.accounts.roles import Role
 from surveys.loop.digest_subscriptions import get_subscription, set_cadence
 
-CHOICES = [
-    ("off", "Off"),
-    ("weekly", "Weekly (on Mondays, about the week before)"),
-    ("monthly", "Monthly (on the 1st, about the month before)"),
-]
+CHOICES = [("off", "Off"), ("weekly", "Weekly"), ("monthly", "Monthly")]
 
 
 class DigestForm(Form):
@@ -26,8 +22,8 @@ class DigestForm(Form):
         "Digest email",
         choices=CHOICES,
         validators=[InputRequired()],
-        description="NPS with its margin, movement, friction points and people to call back. "
-        "Paused when no new feedback came in.",
+        description="Weekly comes on Monday about the week before, monthly on the 1st about "
+        "the month before. Paused when no new feedback came in.",
     )
 
 

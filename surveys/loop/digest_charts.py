@@ -65,9 +65,9 @@ def nps_trend(points: Sequence[Point], title: str) -> bytes:
     width, height = TREND_SIZE
     img = Image.new("RGB", (width * SCALE, height * SCALE), "white")
     draw = ImageDraw.Draw(img)
-    small, label_font = _font(11), _font(12)
+    small, label_font = _font(12), _font(13)
     left, right, top, bottom = 44, 14, 30, 40
-    draw.text((left * SCALE, 6 * SCALE), title, fill=INK, font=_font(13))
+    draw.text((left * SCALE, 6 * SCALE), title, fill=INK, font=_font(15))
     low, high = _y_range(points)
 
     def y(value: float) -> float:
@@ -119,7 +119,7 @@ def segment_bar(promoters_pct: float, passives_pct: float, detractors_pct: float
     width, height = BAR_SIZE
     img = Image.new("RGB", (width * SCALE, height * SCALE), "white")
     draw = ImageDraw.Draw(img)
-    font = _font(12)
+    font = _font(13)
     left, right, bar_top, bar_height = 4, 4, 6, 26
     span = (width - left - right) * SCALE
     shares = (

@@ -20,6 +20,7 @@ from tests.answers import answer
 from tests.app.conftest import add_user
 from tests.app.data import Data, make_answers
 from tests.email.conftest import email_app, smtp_sink  # noqa: F401 (the real SMTP sink)
+from tests.email.test_link_browser import browser  # noqa: F401 (headless Chromium)
 
 # A Wednesday: the digest covers the week before, 2026-W27 (29 June to 5 July).
 NOW = datetime(2026, 7, 8, 10, 0)

@@ -59,7 +59,10 @@ def test_the_digest_arrives_with_text_html_and_inline_charts(app, project, answe
         assert tag, cid
         alt = re.search(r'alt="([^"]+)"', tag.group(0)).group(1)
         assert len(alt) > 20
-    assert "NPS per week" in html and "Segments: detractors 33.3%, passives 0%, promoters 66.7%" in html
+    assert (
+        "NPS per week" in html
+        and "Segments: detractors 33.3%, passives 0%, promoters 66.7%" in html
+    )
     # One-click unsubscribe headers (RFC 8058) and no remote content.
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["List-Unsubscribe"].strip().startswith("<http://flywheel.test/d/")
@@ -136,7 +139,9 @@ def test_not_sent_twice_for_one_week(app, project, answers, smtp_sink):
     assert len(digests_to(smtp_sink, "lead@acme.test")) == 1
 
 
-def test_two_workers_at_once_send_one_digest(app, database_url, tmp_path, project, answers, smtp_sink):
+def test_two_workers_at_once_send_one_digest(
+    app, database_url, tmp_path, project, answers, smtp_sink
+):
     subscribe(app, project.id, "lead@acme.test")
     other = email_app(database_url, tmp_path / "var2", smtp_sink.url)
     start = threading.Barrier(2)
