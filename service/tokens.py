@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 SCORE_PURPOSE = "email-score"
 UNSUBSCRIBE_PURPOSE = "unsubscribe"
 DISPLAY_PURPOSE = "display"
+DIGEST_UNSUBSCRIBE_PURPOSE = "digest-unsubscribe"
 # An unsubscribe link keeps working for a long time: an old email must still stop the next.
 UNSUBSCRIBE_MAX_AGE_SECONDS = 400 * 24 * 3600
 
@@ -60,3 +61,7 @@ def score_token(invitation_id: int) -> str:
 
 def unsubscribe_token(invitation_id: int) -> str:
     return sign(UNSUBSCRIBE_PURPOSE, {"i": invitation_id})
+
+
+def digest_unsubscribe_token(subscription_id: int) -> str:
+    return sign(DIGEST_UNSUBSCRIBE_PURPOSE, {"d": subscription_id})

@@ -18,6 +18,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     from service.app import (  # noqa: F401
         account,
         alerts,
+        digest,
         errors,
         feed,
         friction,

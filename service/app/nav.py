@@ -22,6 +22,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("app.movement", "Movement"),
     NavItem("app.users", "Users", Role.OWNER),
     NavItem("app.alert_rules_page", "Alerts"),
+    NavItem("app.digest", "Digest"),
 )
 
 

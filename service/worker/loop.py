@@ -22,7 +22,7 @@ WorkerPass = Callable[[Flask], int]
 
 def worker_passes() -> list[tuple[str, WorkerPass]]:
     # Imported here so that the web app never loads scikit-learn.
-    from service.worker import alerts, dispatch, period_jobs, theme_jobs, webhooks
+    from service.worker import alerts, digests, dispatch, period_jobs, theme_jobs, webhooks
 
     return [
         ("period_answers", period_jobs.rebuild_stale),
@@ -32,6 +32,7 @@ def worker_passes() -> list[tuple[str, WorkerPass]]:
         ("theme_assign", theme_jobs.assign_new_responses),
         ("webhooks", webhooks.deliver_pass),
         ("alerts", alerts.alerts_pass),
+        ("digests", digests.send_due),
     ]
 
 
