@@ -22,6 +22,7 @@ WorkerPass = Callable[[Flask], int]
 def worker_passes() -> list[tuple[str, WorkerPass]]:
     # Imported here so that the web app never loads scikit-learn.
     from service.worker import dispatch, period_jobs, theme_jobs
+    from service.worker import triage as triage_jobs
 
     return [
         ("period_answers", period_jobs.rebuild_stale),
@@ -29,6 +30,7 @@ def worker_passes() -> list[tuple[str, WorkerPass]]:
         ("dispatch", dispatch.dispatch_pass),
         ("theme_runs", theme_jobs.fit_queued_runs),
         ("theme_assign", theme_jobs.assign_new_responses),
+        ("follow_ups", triage_jobs.open_follow_ups),
     ]
 
 
