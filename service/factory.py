@@ -58,6 +58,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from service.api import export as export_api
     from service.api import invitations, metrics, people, project, responses, surveys, themes
     from service.api import movement as movement_api
+    from service.api import triage as triage_api
     from service.pages import bp as pages_bp
 
     for module in (
@@ -70,6 +71,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         invitations,
         export_api,
         movement_api,
+        triage_api,
     ):
         api.register_blueprint(module.bp)
     app.register_blueprint(pages_bp)

@@ -15,13 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.answers import get_response
+from surveys.clock import to_naive_utc
 from surveys.database.inserts import insert_rows_or_ignore
 from surveys.errors import Invalid, NotFound
 from surveys.loop.triage import is_member
 from surveys.models import FollowUp, FollowUpSettings, SurveyResponse, User
+from surveys.response_filters import FOLLOW_UP_STATUSES
 from surveys.segments import SEGMENTS, segment_of
 
-STATUSES = ("new", "contacted", "resolved")
+STATUSES = FOLLOW_UP_STATUSES
 OPEN_STATUSES = ("new", "contacted")
 MAX_REASON = 2000
 MAX_SLA_HOURS = 24 * 365
@@ -227,7 +229,7 @@ def change_follow_up(
             raise Invalid("the owner must be a member of this project", {"owner": ["not a member"]})
         f.owner_id = owner_id
     if due is not UNSET:
-        f.due_at = due
+        f.due_at = to_naive_utc(due) if due is not None else None
     f.updated_at = now
     session.flush()
     return view_of(f, _owner_email(session, f.owner_id), now)
