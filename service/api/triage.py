@@ -16,6 +16,7 @@ from service.schemas.triage import (
     NoteSchema,
     ResponseTagsSchema,
     TagListSchema,
+    TagPatchSchema,
     TagSchema,
 )
 from surveys.clock import utcnow
@@ -51,11 +52,11 @@ def read_tag(tag_id):
 
 
 @bp.route("/tags/<int:tag_id>", methods=["PATCH"])
-@bp.arguments(TagSchema)
+@bp.arguments(TagPatchSchema)
 @bp.response(200, TagSchema)
 def rename_tag(data, tag_id):
     """Rename a tag; the responses carrying it keep it."""
-    tag = triage.rename_tag(db(), current_project().id, tag_id, data["name"])
+    tag = triage.rename_tag(db(), current_project().id, tag_id, data.get("name"))
     db().commit()
     return tag
 
@@ -97,9 +98,15 @@ def list_notes(response_id):
 @bp.response(201, NoteSchema)
 def add_note(data, response_id):
     """Add an internal note, written by a member of the project (`author_email`)."""
-    session, project_id = db(), current_project().id
-    author = triage.member_by_email(session, project_id, data["author_email"], "author_email")
-    note = triage.add_note(session, project_id, response_id, author, data["text"], utcnow())
+    session = db()
+    note = triage.add_note(
+        session,
+        current_project().id,
+        response_id,
+        data.get("text"),
+        utcnow(),
+        author_email=data.get("author_email"),
+    )
     session.commit()
     return note
 
@@ -109,9 +116,10 @@ def add_note(data, response_id):
 @bp.response(204)
 def delete_note(args, note_id):
     """Delete a note; only its author may (`author_email`), anyone else gets 403."""
-    session, project_id = db(), current_project().id
-    author = triage.member_by_email(session, project_id, args["author_email"], "author_email")
-    triage.delete_note(session, project_id, note_id, author.id)
+    session = db()
+    triage.delete_note(
+        session, current_project().id, note_id, author_email=args.get("author_email")
+    )
     session.commit()
 
 

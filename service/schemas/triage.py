@@ -31,6 +31,10 @@ class TagSchema(Schema):
     created_at = UtcDateTime(dump_only=True)
 
 
+class TagPatchSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=64))
+
+
 class TagListSchema(Schema):
     items = fields.List(fields.Nested(TagSchema))
 
@@ -46,9 +50,10 @@ class ResponseTagsSchema(Schema):
 
 
 class NoteCreateSchema(Schema):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+    # Both required; checked after the response is found, so another project's response is
+    # a 404 whatever the body.
+    text = fields.String(validate=validate.Length(min=1, max=10_000))
     author_email = fields.Email(
-        required=True,
         validate=validate.Length(max=320),
         metadata={"description": "The project member who writes the note."},
     )
@@ -56,7 +61,6 @@ class NoteCreateSchema(Schema):
 
 class NoteDeleteArgs(Schema):
     author_email = fields.Email(
-        required=True,
         validate=validate.Length(max=320),
         metadata={"description": "Only the note's author may delete it (else 403)."},
     )

@@ -103,12 +103,13 @@ def create_tag(session: Session, project_id: int, name: str, now: datetime) -> T
     return tag
 
 
-def rename_tag(session: Session, project_id: int, tag_id: int, name: str) -> Tag:
+def rename_tag(session: Session, project_id: int, tag_id: int, name: str | None) -> Tag:
     tag = get_tag(session, project_id, tag_id)
-    name = _tag_name(name)
-    _check_free(session, project_id, name, but=tag.id)
-    tag.name = name
-    session.flush()
+    if name is not None:
+        name = _tag_name(name)
+        _check_free(session, project_id, name, but=tag.id)
+        tag.name = name
+        session.flush()
     tag.uses = int(session.scalar(select(func.count()).where(ResponseTag.tag_id == tag.id)) or 0)
     return tag
 
@@ -200,11 +201,23 @@ def notes_of(session: Session, response_ids: Iterable[int]) -> dict[int, list[No
 
 
 def add_note(
-    session: Session, project_id: int, response_id: int, author: User, text: str, now: datetime
+    session: Session,
+    project_id: int,
+    response_id: int,
+    text: str | None,
+    now: datetime,
+    *,
+    author: User | None = None,
+    author_email: str | None = None,
 ) -> NoteView:
-    """A note by a member of the project (the caller has checked the membership)."""
+    """A note by a member of the project: the signed-in `author` (the team app has checked
+    the membership) or, through the API, the member named by `author_email`."""
     get_response(session, project_id, response_id)
-    clean = text.strip()
+    if author is None:
+        if not author_email:
+            raise Invalid("name the note's author", {"author_email": ["required"]})
+        author = member_by_email(session, project_id, author_email, "author_email")
+    clean = (text or "").strip()
     if not clean or len(clean) > MAX_NOTE:
         raise Invalid("a note has 1 to 10000 characters", {"text": ["1 to 10000 characters"]})
     note = Note(
@@ -219,11 +232,24 @@ def add_note(
     return _view(note, author.email)
 
 
-def delete_note(session: Session, project_id: int, note_id: int, user_id: int) -> None:
-    """Only the note's author deletes it: a note is their word on the record."""
+def delete_note(
+    session: Session,
+    project_id: int,
+    note_id: int,
+    *,
+    user_id: int | None = None,
+    author_email: str | None = None,
+) -> None:
+    """Only the note's author deletes it: a note is their word on the record. The author is
+    the signed-in user (`user_id`) or, through the API, the member named by `author_email`;
+    the note is looked up first, so another project's note is a 404 whoever asks."""
     note = session.get(Note, note_id)
     if note is None or note.project_id != project_id:
         raise NotFound(f"note {note_id} not found")
+    if user_id is None:
+        if not author_email:
+            raise Invalid("name the note's author", {"author_email": ["required"]})
+        user_id = member_by_email(session, project_id, author_email, "author_email").id
     if note.author_id != user_id:
         raise Forbidden("only the note's author may delete it")
     session.delete(note)

@@ -10,6 +10,9 @@ import re
 
 import pytest
 
+from surveys.accounts.roles import Role
+from tests.app.conftest import add_user
+
 API = "/api/v1"
 # Which object a path segment before an <int:...> names, and how the owner creates one.
 OBJECTS = {
@@ -19,6 +22,8 @@ OBJECTS = {
     "invitations": "invitation",
     "runs": "run",
     "themes": "theme",
+    "tags": "tag",
+    "notes": "note",
 }
 
 
@@ -48,7 +53,19 @@ def owned_objects(api) -> dict[str, int]:
         f"{API}/responses",
         json={"survey_id": survey, "person": {"external_id": "owned"}, "score": 3},
     ).json["id"]
-    return {"survey": survey, "person": person.json["id"], "response": response}
+    tag = api.post(f"{API}/tags", json={"name": "owned"}).json["id"]
+    add_user(api.client.application, api.keys.id, "member@owned.test", Role.EDITOR, None)
+    note = api.post(
+        f"{API}/responses/{response}/notes",
+        json={"text": "owned", "author_email": "member@owned.test"},
+    ).json["id"]
+    return {
+        "survey": survey,
+        "person": person.json["id"],
+        "response": response,
+        "tag": tag,
+        "note": note,
+    }
 
 
 def test_api_has_routes(app):
