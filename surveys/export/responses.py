@@ -32,6 +32,7 @@ from surveys.export.columns import (
     movement_case,
     property_keys_statement,
     property_value,
+    triage_columns,
 )
 from surveys.export.files import parquet_chunks, xlsx_chunks
 from surveys.export.formats import Batch, Column, csv_chunks, ndjson_chunks
@@ -172,6 +173,7 @@ def export_statement(
         ),
         ("movement", "str", movement_case(counted, prev.c.previous_score, r.score)),
         ("theme", "text", themes.c.theme),
+        *triage_columns(dialect, defang),
     ]
     if not pii:
         spec = [s for s in spec if s[0] not in PII_COLUMNS]
@@ -181,6 +183,7 @@ def export_statement(
         )
     if defang:
         spec = [(n, k, defang_sql(e) if k == "text" else e) for n, k, e in spec]
+    spec = [(n, "text" if k == "final" else k, e) for n, k, e in spec]
     columns = tuple(Column(name, kind) for name, kind, _ in spec)
     # Positional labels: property names can be longer than an SQL identifier may be.
     stmt = (
