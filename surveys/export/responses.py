@@ -138,8 +138,10 @@ def export_statement(
     pii: bool,
     defang: bool,
     properties: Sequence[tuple[str, frozenset[str]]],
+    triage: bool = True,
 ) -> tuple[tuple[Column, ...], Select[Any]]:
-    """The columns and the one SELECT that yields them, in response id order."""
+    """The columns and the one SELECT that yields them, in response id order (`triage=False`
+    leaves out the triage columns: what the export cost before them, for the benchmark)."""
     r = SurveyResponse
     window = previous_scores(project_id)
     # The window partitions by survey and person, so narrowing by them keeps it exact.
@@ -173,7 +175,7 @@ def export_statement(
         ),
         ("movement", "str", movement_case(counted, prev.c.previous_score, r.score)),
         ("theme", "text", themes.c.theme),
-        *triage_columns(dialect, defang),
+        *(triage_columns(dialect, defang) if triage else []),
     ]
     if not pii:
         spec = [s for s in spec if s[0] not in PII_COLUMNS]
