@@ -7,6 +7,7 @@ from service.auth import current_project
 from service.db import db
 from service.schemas.triage import (
     FOLLOW_UP_DESCRIPTION,
+    RECOVERY_DESCRIPTION,
     FollowUpPatchSchema,
     FollowUpSchema,
     FollowUpSettingsSchema,
@@ -14,13 +15,15 @@ from service.schemas.triage import (
     NoteDeleteArgs,
     NoteListSchema,
     NoteSchema,
+    RecoveryArgs,
+    RecoverySchema,
     ResponseTagsSchema,
     TagListSchema,
     TagPatchSchema,
     TagSchema,
 )
 from surveys.clock import utcnow
-from surveys.loop import triage, triage_followup
+from surveys.loop import recovery, triage, triage_followup
 
 bp = api_blueprint("triage", __name__, "Triage: tags, notes and follow-ups on responses.")
 
@@ -168,3 +171,14 @@ def patch_settings(data):
     settings = triage_followup.update_settings(db(), current_project().id, data, utcnow())
     db().commit()
     return settings
+
+
+@bp.route("/metrics/recovery", methods=["GET"])
+@bp.arguments(RecoveryArgs, location="query")
+@bp.response(200, RecoverySchema)
+@bp.doc(description=RECOVERY_DESCRIPTION)
+def read_recovery(args):
+    """Of last period's detractors, how many followed up and not answered again, and moved."""
+    return recovery.recovery(
+        db(), current_project(), args["survey_id"], args["period"], args.get("from_"), utcnow()
+    )

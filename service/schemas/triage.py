@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.schemas.common import UtcDateTime, id_field
+from service.schemas.movement import MovementPeriodSchema, PairArgs, RepeatNpsSchema
 from surveys.response_filters import FOLLOW_UP_STATUSES
 
 
@@ -131,3 +132,55 @@ class FollowUpSettingsSchema(Schema):
             "that member owns the follow-ups opened by themselves."
         },
     )
+
+
+RECOVERY_DESCRIPTION = """Recovery: did following up detractors win them back?
+
+The detractors of period P (`from`; default: the period before the last complete one) are the
+people whose counted answer to the survey in P scored 0–6 (the same counted answers as
+`/metrics/movement`). `followed_up`: those with a **resolved** follow-up on an answer of theirs
+to the survey in P; `not_followed_up`: the rest (no follow-up, or one still new or contacted).
+For each group:
+
+- `answered_next`: `count` of `of` (the group's detractors) who answered again in P+1 (`to`),
+  `share` = count / of with its 95% Wilson interval (`ci_low`, `ci_high`);
+- `promoters_next`, `passives_next`, `detractors_next`: their segment in P+1;
+- `change`: the paired NPS change from P to P+1 of those who answered again (everyone starts
+  at NPS −100), d_i = (promoter − detractor in P+1) + 1 ∈ {0, 1, 2}; `change` = 100 · mean(d)
+  with its 95% t interval, as `repeat_nps` of `/metrics/movement`."""
+
+
+class RecoveryArgs(Schema):
+    survey_id = id_field(required=True)
+    period = PairArgs._declared_fields["period"]
+    from_ = fields.String(
+        data_key="from",
+        metadata={"description": "Period P, e.g. 2026-Q1; P+1 is the one after it."},
+    )
+
+
+class ShareSchema(Schema):
+    count = fields.Integer()
+    of = fields.Integer()
+    share = fields.Float(allow_none=True)
+    ci_low = fields.Float(allow_none=True)
+    ci_high = fields.Float(allow_none=True)
+
+
+class GroupRecoverySchema(Schema):
+    detractors = fields.Integer()
+    answered_next = fields.Nested(ShareSchema)
+    promoters_next = fields.Integer()
+    passives_next = fields.Integer()
+    detractors_next = fields.Integer()
+    change = fields.Nested(RepeatNpsSchema)
+
+
+class RecoverySchema(Schema):
+    survey_id = fields.Integer()
+    period = fields.String()
+    time_zone = fields.String()
+    from_ = fields.Nested(MovementPeriodSchema, data_key="from", attribute="from")
+    to = fields.Nested(MovementPeriodSchema)
+    followed_up = fields.Nested(GroupRecoverySchema)
+    not_followed_up = fields.Nested(GroupRecoverySchema)
