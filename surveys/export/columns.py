@@ -153,11 +153,23 @@ TRIAGE_COLUMNS = (
 )
 
 
+# The follow-up and its owner join the export's SELECT (one row per response at most: the
+# follow-up's key is the response id), which costs less than a subquery per column.
+FOLLOW_UP_OWNER = aliased(User, name="follow_up_owner")
+
+
+def triage_joins(statement: Any) -> Any:
+    """The outer joins `triage_columns` reads the follow-up columns from."""
+    return statement.outerjoin(FollowUp, FollowUp.response_id == SurveyResponse.id).outerjoin(
+        FOLLOW_UP_OWNER, FOLLOW_UP_OWNER.id == FollowUp.owner_id
+    )
+
+
 def triage_columns(dialect: str, defang: bool) -> list[tuple[str, str, Any]]:
     """(name, kind, expression) of the triage columns: tags by name joined with ", ", notes
     oldest first as "author: text" joined with a newline, and the follow-up's status, owner's
-    email, due time and reason. Text comes defanged already when `defang` is set (kind
-    "final": the caller must not defang it again)."""
+    email, due time and reason (from `triage_joins`). Tags and notes come defanged already
+    when `defang` is set (kind "final": the caller must not defang them again)."""
     r = SurveyResponse
     text = "final" if defang else "text"
     tags = _joined(
@@ -186,24 +198,11 @@ def triage_columns(dialect: str, defang: bool) -> list[tuple[str, str, Any]]:
         "\n",
         defang,
     )
-
-    def of(column: Any, *joins: Any) -> Any:
-        stmt = select(column).select_from(FollowUp)
-        for target, on in joins:
-            stmt = stmt.join(target, on)
-        value = defang_sql(column) if defang and column.type.python_type is str else column
-        return (
-            stmt.with_only_columns(value)
-            .where(FollowUp.response_id == r.id)
-            .correlate(r)
-            .scalar_subquery()
-        )
-
     return [
         ("tags", text, tags),
         ("notes", text, notes),
-        ("follow_up_status", "str", of(FollowUp.status)),
-        ("follow_up_owner", text, of(User.email, (User, User.id == FollowUp.owner_id))),
-        ("follow_up_due_at", "time", iso_utc(of(FollowUp.due_at), dialect)),
-        ("follow_up_reason", text, of(FollowUp.reason)),
+        ("follow_up_status", "str", FollowUp.status),
+        ("follow_up_owner", "text", FOLLOW_UP_OWNER.email),
+        ("follow_up_due_at", "time", iso_utc(FollowUp.due_at, dialect)),
+        ("follow_up_reason", "text", FollowUp.reason),
     ]

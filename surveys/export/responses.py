@@ -33,6 +33,7 @@ from surveys.export.columns import (
     property_keys_statement,
     property_value,
     triage_columns,
+    triage_joins,
 )
 from surveys.export.files import parquet_chunks, xlsx_chunks
 from surveys.export.formats import Batch, Column, csv_chunks, ndjson_chunks
@@ -198,6 +199,8 @@ def export_statement(
         .where(*response_conditions(project_id, filters))
         .order_by(r.id)
     )
+    if triage:
+        stmt = triage_joins(stmt)
     return columns, stmt
 
 
