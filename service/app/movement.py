@@ -13,6 +13,7 @@ from surveys.analytics.movement import movement
 from surveys.analytics.movers import Mover, MoversQuery, list_movers
 from surveys.catalog import list_surveys
 from surveys.clock import utcnow
+from surveys.loop.recovery import recovery
 from surveys.segments import SEGMENT_RANK, SEGMENTS, Segment
 
 DEFAULT_WEIGHT = "property:mrr"
@@ -64,4 +65,5 @@ def movement_page():  # noqa: ANN201
         segments=[s.value for s in SEGMENTS],
         heat=heat,
         sees_emails=team().sees_emails,
+        recovery=recovery(db(), project, query.survey_id, query.unit, report["from"]["key"], now),
     )

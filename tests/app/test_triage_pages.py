@@ -120,3 +120,27 @@ def test_another_projects_response_is_404(app, api, data, editor, other_api):
     assert team.post(f"/app/responses/{rid}/notes", {"text": "x"}).status_code == 404
     assert team.post(f"/app/responses/{rid}/follow-up", {"status": "new"}).status_code == 404
     _ = add_user, Role
+
+
+def test_the_movement_page_shows_recovery_as_the_api(app, api, data, editor):
+    cat_q1 = api.get(f"/api/v1/responses?person_id={data.people['cat']}").json["items"][0]
+    assert cat_q1["score"] == 4
+    r = api.patch(
+        f"/api/v1/responses/{cat_q1['id']}/follow-up",
+        json={"status": "resolved", "reason": "Fixed their slow dashboard"},
+    )
+    assert r.status_code == 200
+    expected = api.get(f"/api/v1/metrics/recovery?survey_id={data.survey_id}&from=2026-Q1").json
+    team = signed_in(app, editor)
+    html = team.get(f"/app/movement?survey_id={data.survey_id}&from=2026-Q1&to=2026-Q2")
+    html = html.get_data(as_text=True)
+    shown = dict(re.findall(r'data-metric="([^"]+)" data-value="([^"]*)"', html))
+    assert "Recovery: 2026-Q1 detractors in 2026-Q2" in html
+    f = expected["followed_up"]
+    assert (
+        f["detractors"] == 1 and f["answered_next"]["count"] == 1 and f["change"]["change"] == 200
+    )
+    assert int(shown["followed_up_detractors"]) == 1
+    assert int(shown["followed_up_answered"]) == 1
+    assert float(shown["followed_up_change"]) == 200.0
+    assert int(shown["not_followed_up_detractors"]) == expected["not_followed_up"]["detractors"]
