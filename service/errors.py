@@ -13,11 +13,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from surveys.database.errors import is_collision, is_foreign_key_violation, is_unique_violation
-from surveys.errors import Conflict, DomainError, Invalid, NotFound
+from surveys.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 log = logging.getLogger(__name__)
 
-STATUS_OF: dict[type[DomainError], int] = {NotFound: 404, Invalid: 422, Conflict: 409}
+STATUS_OF: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Invalid: 422,
+    Conflict: 409,
+    Forbidden: 403,
+}
 CODE_OF_STATUS = {
     400: "malformed",
     401: "unauthorized",

@@ -59,6 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from service.api import export as export_api
     from service.api import invitations, metrics, people, project, responses, surveys, themes
     from service.api import movement as movement_api
+    from service.api import triage as triage_api
     from service.api import webhooks as webhooks_api
     from service.pages import bp as pages_bp
 
@@ -74,6 +75,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         movement_api,
         webhooks_api,
         alert_rules_api,
+        triage_api,
     ):
         api.register_blueprint(module.bp)
     app.register_blueprint(pages_bp)

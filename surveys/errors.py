@@ -36,3 +36,9 @@ class SurveyClosed(Conflict):
 
 class AlreadyAnswered(Conflict):
     code = "already_answered"
+
+
+class Forbidden(DomainError):
+    """The caller may see the thing but not do this to it (e.g. delete another's note)."""
+
+    code = "forbidden"

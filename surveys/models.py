@@ -584,3 +584,95 @@ class DigestSend(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# Triage: tags, notes and follow-ups on responses (surveys/loop/triage*.py).
+
+
+class Tag(Base):
+    """A label from the project-wide list, put on responses."""
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ResponseTag(Base):
+    """One tag on one response."""
+
+    __tablename__ = "response_tags"
+    __table_args__ = (Index("ix_response_tags_tag", "tag_id", "response_id"),)
+
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Note(Base):
+    """An internal note on a response, written by a team member."""
+
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_response", "response_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id", ondelete="CASCADE"))
+    # Kept when the author leaves: the note is the project's record, not the author's.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship(lazy="raise")
+
+
+class FollowUp(Base):
+    """The call-back on one response: owner, status (new -> contacted -> resolved) and due."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        Index("ix_follow_ups_project_status", "project_id", "status", "due_at"),
+        Index("ix_follow_ups_owner", "owner_id", "status"),
+    )
+
+    # One per response: the worker's opening pass and a person both inserting race to one row.
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # auto (opened by the worker) or manual (opened by a team member)
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    contacted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User | None] = relationship(lazy="raise")
+
+
+class FollowUpSettings(Base):
+    """A project's follow-up rules: on or off, SLA hours per segment, the owner rule."""
+
+    __tablename__ = "follow_up_settings"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # {"detractor": 48, "passive": 120}: hours from opening to due; a segment left out has
+    # no due time.
+    sla_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A person property (e.g. account_owner) holding a member's email: that member owns.
+    owner_property: Mapped[str | None] = mapped_column(String(255))
+    # The opening pass has looked at every response up to this id.
+    scanned_until_id: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -11,9 +11,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from surveys.clock import to_naive_utc
 from surveys.database.paging import Page, keyset_page, newest_first_page
-from surveys.models import SurveyResponse, ThemeAssignment, ThemeRun
+from surveys.models import FollowUp, ResponseTag, SurveyResponse, ThemeAssignment, ThemeRun, User
 from surveys.property_refs import property_name
 from surveys.segments import Segment, score_range
+
+# The follow-up statuses, in their order (surveys/loop/triage_followup.py moves between them).
+FOLLOW_UP_STATUSES = ("new", "contacted", "resolved")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,12 @@ class ResponseFilters:
     # Answers whose property snapshot has this value (text, or a number as written).
     property_name: str | None = None
     property_value: str | None = None
+    # Triage: a tag on the response; its follow-up's status ("none": no follow-up), owner
+    # (a member's email) and whether it is overdue at `overdue_at` (due before, not resolved).
+    tag_id: int | None = None
+    follow_up_status: str | None = None
+    owner_email: str | None = None
+    overdue_at: datetime | None = None
 
 
 def like_pattern(text: str) -> str:
@@ -49,6 +58,27 @@ def _in_theme(project_id: int, theme_id: int) -> ColumnElement[bool]:
         ThemeAssignment.run_id == latest_run, ThemeAssignment.friction_point_id == theme_id
     )
     return SurveyResponse.id.in_(assigned)
+
+
+def _triage(f: ResponseFilters) -> list[ColumnElement[bool]]:
+    r, fu = SurveyResponse, FollowUp
+    conds: list[ColumnElement[bool]] = []
+    if f.tag_id is not None:
+        tagged = select(ResponseTag.response_id).where(ResponseTag.tag_id == f.tag_id)
+        conds.append(r.id.in_(tagged))
+    if f.follow_up_status == "none":
+        conds.append(~r.id.in_(select(fu.response_id).where(fu.project_id == r.project_id)))
+    elif f.follow_up_status is not None:
+        conds.append(r.id.in_(select(fu.response_id).where(fu.status == f.follow_up_status)))
+    if f.owner_email is not None:
+        owner = select(User.id).where(User.email == f.owner_email.strip().lower())
+        conds.append(r.id.in_(select(fu.response_id).where(fu.owner_id.in_(owner))))
+    if f.overdue_at is not None:
+        late = select(fu.response_id).where(
+            fu.status != "resolved", fu.due_at < to_naive_utc(f.overdue_at)
+        )
+        conds.append(r.id.in_(late))
+    return conds
 
 
 def response_conditions(project_id: int, f: ResponseFilters) -> list[ColumnElement[bool]]:
@@ -78,6 +108,7 @@ def response_conditions(project_id: int, f: ResponseFilters) -> list[ColumnEleme
         # As text on both databases: SQLite's JSON_EXTRACT gives a number for 10, which would
         # not equal '10'.
         conds.append(cast(r.properties[name].as_string(), String) == f.property_value)
+    conds.extend(_triage(f))
     return conds
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from surveys.analytics.metrics import MetricsQuery
 from surveys.analytics.movement import MovementQuery
 from surveys.analytics.movers import MoversQuery
+from surveys.clock import utcnow
 from surveys.response_filters import ResponseFilters
 from surveys.segments import Segment
 
@@ -24,7 +25,19 @@ def response_filters(args: dict) -> ResponseFilters:
         theme_id=args.get("theme_id"),
         property_name=args.get("property"),
         property_value=args.get("property_value"),
+        **triage_filters(args),
     )
+
+
+def triage_filters(args: dict) -> dict:
+    """The triage filters (tag, follow-up status, owner, overdue) that lists, metrics and
+    exports share."""
+    return {
+        "tag_id": args.get("tag_id"),
+        "follow_up_status": args.get("status"),
+        "owner_email": args.get("owner"),
+        "overdue_at": utcnow() if args.get("overdue") else None,
+    }
 
 
 def metrics_query(args: dict) -> MetricsQuery:
@@ -37,6 +50,7 @@ def metrics_query(args: dict) -> MetricsQuery:
             channel=args.get("channel"),
             property_name=args.get("property"),
             property_value=args.get("property_value"),
+            **triage_filters(args),
         ),
         group_by=args.get("group_by"),
         weight_property=args.get("weight"),

@@ -28,6 +28,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         sessions,
         sign_in,
         throttle,
+        triage,
         users,
     )
 

@@ -6,6 +6,7 @@ from flask import render_template, request
 
 from service.app.page_args import FEED_PAGE_SIZE, FeedArgs, feed_filters, parse
 from service.app.shell import bp, team
+from service.app.triage import page_path, triage_filter_choices, triage_of
 from service.db import db
 from surveys.answers import RESPONSE_CHANNELS
 from surveys.catalog import list_surveys
@@ -57,6 +58,9 @@ def responses():  # noqa: ANN201
             ("channel", "Channel", [(c, c) for c in RESPONSE_CHANNELS]),
             ("survey", "Survey", [(str(s.id), s.name) for s in surveys]),
             ("theme", "Friction point", [(str(p.id), p.label) for p in points]),
+            *triage_filter_choices(project.id),
         ],
+        triage=triage_of(project.id, page.items),
+        here=page_path(),
         sees_emails=team().sees_emails,
     )

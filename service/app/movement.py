@@ -13,6 +13,7 @@ from surveys.analytics.movement import movement
 from surveys.analytics.movers import MoversQuery, list_movers
 from surveys.catalog import list_surveys
 from surveys.clock import utcnow
+from surveys.loop.recovery import recovery
 from surveys.segments import SEGMENTS
 
 DEFAULT_WEIGHT = "property:mrr"
@@ -68,4 +69,5 @@ def movement_page():  # noqa: ANN201
         segments=[s.value for s in SEGMENTS],
         heat=heat,
         sees_emails=team().sees_emails,
+        recovery=recovery(db(), project, query.survey_id, query.unit, report["from"]["key"], now),
     )

@@ -12,7 +12,7 @@ from service.schemas.movement import MovementArgs
 from surveys.answers import RESPONSE_CHANNELS
 from surveys.errors import Invalid
 from surveys.periods import parse_label_start
-from surveys.response_filters import ResponseFilters
+from surveys.response_filters import FOLLOW_UP_STATUSES, ResponseFilters
 from surveys.segments import SEGMENTS, Segment
 
 FEED_PAGE_SIZE = 25
@@ -32,6 +32,9 @@ class FeedArgs(PropertyFilterArgs):
     theme = id_field()
     survey = id_field()
     q = fields.String(validate=validate.Length(max=200))
+    tag = id_field()
+    status = fields.String(validate=validate.OneOf([*FOLLOW_UP_STATUSES, "none"]))
+    owner = fields.Email(validate=validate.Length(max=320))
     older = id_field()
     newer = id_field()
 
@@ -69,4 +72,7 @@ def feed_filters(args: dict[str, Any], since_until: tuple[Any, Any] | None) -> R
         theme_id=args.get("theme"),
         property_name=args.get("property"),
         property_value=args.get("property_value"),
+        tag_id=args.get("tag"),
+        follow_up_status=args.get("status"),
+        owner_email=args.get("owner"),
     )

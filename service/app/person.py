@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from service.app.shell import bp, team
+from service.app.triage import page_path, triage_of
 from service.db import db
 from surveys.people import get_person
 from surveys.periods import period_of
@@ -31,4 +32,6 @@ def person(person_id: int):  # noqa: ANN201
             a.id: period_of(a.created_at, "quarter", project.time_zone).label for a in answers
         },
         sees_emails=team().sees_emails,
+        triage=triage_of(project.id, answers),
+        here=page_path(),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.schemas.common import PropertyFilterArgs, UtcDateTime, id_field
+from service.schemas.triage import TriageFilterArgs
 from surveys.answers import RESPONSE_CHANNELS
 
 NPS_DESCRIPTION = """NPS = % promoters (9–10) − % detractors (0–6), from −100 to 100.
@@ -24,7 +25,7 @@ bucket with its 95% interval (variances of the two adjusted estimates added);
 `significant` when the interval excludes 0."""
 
 
-class MetricsArgs(PropertyFilterArgs):
+class MetricsArgs(TriageFilterArgs, PropertyFilterArgs):
     survey_id = id_field()
     since = UtcDateTime()
     until = UtcDateTime()

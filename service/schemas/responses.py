@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from service.pagination import PageArgs
 from service.schemas.common import Properties, PropertyFilterArgs, UtcDateTime, id_field
+from service.schemas.triage import TriageFilterArgs
 from surveys.answers import MAX_COMMENT, RESPONSE_CHANNELS
 from surveys.response_context import ResponseContext
 from surveys.segments import MOVEMENTS, SEGMENTS, Movement, segment_of
@@ -104,7 +105,7 @@ class ResponsePatchSchema(Schema):
     )
 
 
-class ResponseFilterArgs(PropertyFilterArgs):
+class ResponseFilterArgs(TriageFilterArgs, PropertyFilterArgs):
     survey_id = id_field()
     since = UtcDateTime(metadata={"description": "Created at or after (ISO 8601)."})
     until = UtcDateTime(metadata={"description": "Created before (ISO 8601)."})

@@ -23,6 +23,7 @@ WorkerPass = Callable[[Flask], int]
 def worker_passes() -> list[tuple[str, WorkerPass]]:
     # Imported here so that the web app never loads scikit-learn.
     from service.worker import alerts, digests, dispatch, period_jobs, theme_jobs, webhooks
+    from service.worker import triage as triage_jobs
 
     return [
         ("period_answers", period_jobs.rebuild_stale),
@@ -33,6 +34,7 @@ def worker_passes() -> list[tuple[str, WorkerPass]]:
         ("webhooks", webhooks.deliver_pass),
         ("alerts", alerts.alerts_pass),
         ("digests", digests.send_due),
+        ("follow_ups", triage_jobs.open_follow_ups),
     ]
 
 

@@ -37,3 +37,18 @@ def insert_or_ignore(session: Session, obj: DeclarativeBase) -> int | None:
     such a row."""
     stmt = _statement(type(obj), session.get_bind().dialect.name)
     return session.execute(stmt, column_values(obj)).scalar()
+
+
+@memo(maxsize=32)
+def _rows_statement(model: type[DeclarativeBase], dialect: str) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing()
+
+
+def insert_rows_or_ignore(
+    session: Session, model: type[DeclarativeBase], rows: list[dict[str, Any]]
+) -> None:
+    """Insert rows keyed by something other than an id (a link table, one row per response),
+    leaving alone any whose key another writer took first."""
+    if rows:
+        session.execute(_rows_statement(model, session.get_bind().dialect.name), rows)

@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, case, cast, func, literal, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnClause
 
 from surveys.export.formats import DEFANG_PREFIX, FORMULA_STARTS
-from surveys.models import SurveyResponse
+from surveys.models import FollowUp, Note, ResponseTag, SurveyResponse, Tag, User
 from surveys.response_filters import ResponseFilters, response_conditions
 from surveys.segments import movement_between_case, rank_case
 
@@ -113,3 +115,94 @@ def property_value(key: str, types: frozenset[str], dialect: str) -> ColumnEleme
             else_=func.json_extract(props, path),
         )
     return func.json_extract(props, path)
+
+
+def _joined(
+    dialect: str, source: Any, value: Any, order: tuple[Any, ...], sep: str, defang: bool
+) -> Any:
+    """The `value`s of `source` (rows of one response, correlated to it) as one text in
+    `order`: string_agg on PostgreSQL, group_concat over the ordered rows on SQLite. One index
+    probe per exported row, so the export still streams from its first row. Defanged inside
+    the subquery, so the database runs it once per row, not once per use in the CASE."""
+    if dialect == "postgresql":
+        agg = func.string_agg(value, aggregate_order_by(literal(sep), *order))
+    else:
+        # Correlated explicitly: SQLAlchemy leaves a subquery in FROM uncorrelated otherwise.
+        rows = (
+            source.with_only_columns(value.label("v"))
+            .order_by(*order)
+            .correlate(SurveyResponse)
+            .subquery("agg")
+        )
+        agg = func.group_concat(rows.c.v, literal(sep))
+        source = select().select_from(rows)
+    return (
+        source.with_only_columns(defang_sql(agg) if defang else agg)
+        .correlate(SurveyResponse)
+        .scalar_subquery()
+    )
+
+
+TRIAGE_COLUMNS = (
+    "tags",
+    "notes",
+    "follow_up_status",
+    "follow_up_owner",
+    "follow_up_due_at",
+    "follow_up_reason",
+)
+
+
+# The follow-up and its owner join the export's SELECT (one row per response at most: the
+# follow-up's key is the response id), which costs less than a subquery per column.
+FOLLOW_UP_OWNER = aliased(User, name="follow_up_owner")
+
+
+def triage_joins(statement: Any) -> Any:
+    """The outer joins `triage_columns` reads the follow-up columns from."""
+    return statement.outerjoin(FollowUp, FollowUp.response_id == SurveyResponse.id).outerjoin(
+        FOLLOW_UP_OWNER, FOLLOW_UP_OWNER.id == FollowUp.owner_id
+    )
+
+
+def triage_columns(dialect: str, defang: bool) -> list[tuple[str, str, Any]]:
+    """(name, kind, expression) of the triage columns: tags by name joined with ", ", notes
+    oldest first as "author: text" joined with a newline, and the follow-up's status, owner's
+    email, due time and reason (from `triage_joins`). Tags and notes come defanged already
+    when `defang` is set (kind "final": the caller must not defang them again)."""
+    r = SurveyResponse
+    text = "final" if defang else "text"
+    tags = _joined(
+        dialect,
+        select(Tag.name)
+        .join(ResponseTag, ResponseTag.tag_id == Tag.id)
+        .where(ResponseTag.response_id == r.id),
+        Tag.name,
+        (func.lower(Tag.name), Tag.id),
+        ", ",
+        defang,
+    )
+    author = aliased(User)
+    note_text = (
+        func.coalesce(author.email, literal("(former member)"))
+        .concat(literal(": "))
+        .concat(Note.text)
+    )
+    notes = _joined(
+        dialect,
+        select(Note.id)
+        .outerjoin(author, author.id == Note.author_id)
+        .where(Note.response_id == r.id),
+        note_text,
+        (Note.id,),
+        "\n",
+        defang,
+    )
+    return [
+        ("tags", text, tags),
+        ("notes", text, notes),
+        ("follow_up_status", "str", FollowUp.status),
+        ("follow_up_owner", "text", FOLLOW_UP_OWNER.email),
+        ("follow_up_due_at", "time", iso_utc(FollowUp.due_at, dialect)),
+        ("follow_up_reason", "text", FollowUp.reason),
+    ]

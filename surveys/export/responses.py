@@ -32,6 +32,8 @@ from surveys.export.columns import (
     movement_case,
     property_keys_statement,
     property_value,
+    triage_columns,
+    triage_joins,
 )
 from surveys.export.files import parquet_chunks, xlsx_chunks
 from surveys.export.formats import Batch, Column, csv_chunks, ndjson_chunks
@@ -137,8 +139,10 @@ def export_statement(
     pii: bool,
     defang: bool,
     properties: Sequence[tuple[str, frozenset[str]]],
+    triage: bool = True,
 ) -> tuple[tuple[Column, ...], Select[Any]]:
-    """The columns and the one SELECT that yields them, in response id order."""
+    """The columns and the one SELECT that yields them, in response id order (`triage=False`
+    leaves out the triage columns: what the export cost before them, for the benchmark)."""
     r = SurveyResponse
     window = previous_scores(project_id)
     # The window partitions by survey and person, so narrowing by them keeps it exact.
@@ -172,6 +176,7 @@ def export_statement(
         ),
         ("movement", "str", movement_case(counted, prev.c.previous_score, r.score)),
         ("theme", "text", themes.c.theme),
+        *(triage_columns(dialect, defang) if triage else []),
     ]
     if not pii:
         spec = [s for s in spec if s[0] not in PII_COLUMNS]
@@ -181,6 +186,7 @@ def export_statement(
         )
     if defang:
         spec = [(n, k, defang_sql(e) if k == "text" else e) for n, k, e in spec]
+    spec = [(n, "text" if k == "final" else k, e) for n, k, e in spec]
     columns = tuple(Column(name, kind) for name, kind, _ in spec)
     # Positional labels: property names can be longer than an SQL identifier may be.
     stmt = (
@@ -193,6 +199,8 @@ def export_statement(
         .where(*response_conditions(project_id, filters))
         .order_by(r.id)
     )
+    if triage:
+        stmt = triage_joins(stmt)
     return columns, stmt
 
 

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from service.db import db
+from surveys.accounts.roles import Role
 from surveys.answers import Answer, record_answer
-from surveys.models import Person, Survey, SurveyResponse
+from surveys.models import FollowUp, Note, Person, ResponseTag, Survey, SurveyResponse, Tag, User
 from surveys.response_context import response_contexts
 from surveys.segments import segment_of
 from tests.answers import answer
+from tests.app.conftest import add_user
 
 TRICKY = [
     '=HYPERLINK("http://evil.test","click")',
@@ -46,8 +48,26 @@ BASE_COLUMNS = [
     "previous_segment",
     "movement",
     "theme",
+    "tags",
+    "notes",
+    "follow_up_status",
+    "follow_up_owner",
+    "follow_up_due_at",
+    "follow_up_reason",
 ]
-TEXT_COLUMNS = {"survey_name", "external_id", "email", "name", "comment", "locale", "theme"}
+TEXT_COLUMNS = {
+    "survey_name",
+    "external_id",
+    "email",
+    "name",
+    "comment",
+    "locale",
+    "theme",
+    "tags",
+    "notes",
+    "follow_up_owner",
+    "follow_up_reason",
+}
 
 
 @pytest.fixture
@@ -72,7 +92,9 @@ def seeded(app, api, other_api):
         {"plan": "-1", "mrr": 0, "mixed": True},
         {"mixed": "yes", "note": "=1+1"},
     ]
-    answer(api, sid, "ann", 3, "2025-01-10T10:00:00Z", comment=TRICKY[0], properties=props[0])
+    first = answer(
+        api, sid, "ann", 3, "2025-01-10T10:00:00Z", comment=TRICKY[0], properties=props[0]
+    )
     answer(api, sid, "ann", 9, "2025-04-10T10:00:00.123456Z", comment=TRICKY[7], locale="ru")
     answer(api, sid, "li", 10, "2025-01-11T10:00:00Z", comment=TRICKY[8], locale="zh",
            properties=props[1], channel="email")  # fmt: skip
@@ -83,7 +105,7 @@ def seeded(app, api, other_api):
     answer(api, sid, "=cmd", 5, "2025-04-12T10:00:00Z", comment=TRICKY[3], properties=props[3])
     answer(api, sid, "bob", 7, "2025-05-01T00:00:00Z", comment=TRICKY[4], channel="link")
     answer(api, second["id"], "bob", 8, "2025-05-02T00:00:00Z", comment=TRICKY[5])
-    answer(api, second["id"], "ann", 6, "2025-06-30T23:59:59Z", comment=TRICKY[9])
+    last = answer(api, second["id"], "ann", 6, "2025-06-30T23:59:59Z", comment=TRICKY[9])
     with app.app_context():
         session = db()
         bob = session.scalar(select(Person).where(Person.external_id == "bob"))
@@ -101,10 +123,58 @@ def seeded(app, api, other_api):
             now=datetime(2025, 5, 3, 8, 0, 0),
         )
         session.commit()
+    _triage(app, api, first["id"], last["id"])
     # Another project's data, which must never appear.
     other = other_api.post("/api/v1/surveys", json={"name": "Secret survey"}).json
     answer(other_api, other["id"], "spy", 0, "2025-02-01T00:00:00Z", comment="other project")
     return {"survey": survey, "second": second}
+
+
+def _triage(app, api, first: int, last: int) -> None:
+    """Tags (one named like a formula), notes with a newline and a comma, and a resolved
+    follow-up on the first answer; an open one with an owner on the last."""
+    add_user(app, api.keys.id, "cx@acme.test", Role.EDITOR, None)
+    tags = [api.post("/api/v1/tags", json={"name": n}).json["id"] for n in ("=sum", "Billing")]
+    for tag in tags:
+        assert api.put(f"/api/v1/responses/{first}/tags/{tag}").status_code == 200
+    for text in ("Called back,\nrefund sent", "Второй звонок"):
+        r = api.post(
+            f"/api/v1/responses/{first}/notes", json={"text": text, "author_email": "cx@acme.test"}
+        )
+        assert r.status_code == 201, r.json
+    r = api.patch(
+        f"/api/v1/responses/{first}/follow-up",
+        json={"status": "resolved", "reason": "-refunded", "due_at": "2025-01-12T10:00:00Z"},
+    )
+    assert r.status_code == 200, r.json
+    r = api.patch(f"/api/v1/responses/{last}/follow-up", json={"owner_email": "cx@acme.test"})
+    assert r.status_code == 200, r.json
+
+
+def _triage_values(session, response_id: int) -> dict:
+    """The triage columns of one response, read by the ORM."""
+    tags = session.execute(
+        select(Tag.name)
+        .join(ResponseTag, ResponseTag.tag_id == Tag.id)
+        .where(ResponseTag.response_id == response_id)
+    ).scalars()
+    names = sorted(tags, key=str.lower)
+    notes = session.execute(
+        select(User.email, Note.text)
+        .join(User, User.id == Note.author_id)
+        .where(Note.response_id == response_id)
+        .order_by(Note.id)
+    ).all()
+    f = session.get(FollowUp, response_id)
+    owner = session.get(User, f.owner_id).email if f and f.owner_id else None
+    return {
+        "tags": ", ".join(names) or None,
+        "notes": "\n".join(f"{email}: {text}" for email, text in notes) or None,
+        "follow_up_status": f.status if f else None,
+        "follow_up_owner": owner,
+        "follow_up_due_at": iso(f.due_at) if f and f.due_at else None,
+        "follow_up_reason": f.reason if f else None,
+    }
 
 
 def iso(value: datetime) -> str:
@@ -145,6 +215,7 @@ def expected_rows(app, project_id: int, ids=None) -> list[dict]:
                 "previous_segment": ctx.previous_segment,
                 "movement": ctx.movement,
                 "theme": ctx.theme,
+                **_triage_values(session, r.id),
             }
             row.update({f"property.{k}": r.properties.get(k) for k in keys})
             rows.append(row)

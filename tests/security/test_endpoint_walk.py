@@ -10,6 +10,9 @@ import re
 
 import pytest
 
+from surveys.accounts.roles import Role
+from tests.app.conftest import add_user
+
 API = "/api/v1"
 # Which object a path segment before an <int:...> names, and how the owner creates one.
 OBJECTS = {
@@ -22,6 +25,8 @@ OBJECTS = {
     "webhooks": "webhook",
     "deliveries": "delivery",
     "alert-rules": "alert_rule",
+    "tags": "tag",
+    "notes": "note",
 }
 
 
@@ -60,6 +65,11 @@ def owned_objects(api) -> dict[str, int]:
     alert_rule = api.post(
         f"{API}/alert-rules",
         json={"name": "Owned", "kind": "detractor", "destination": "email", "emails": ["o@a.test"]},
+    tag = api.post(f"{API}/tags", json={"name": "owned"}).json["id"]
+    add_user(api.client.application, api.keys.id, "member@owned.test", Role.EDITOR, None)
+    note = api.post(
+        f"{API}/responses/{response}/notes",
+        json={"text": "owned", "author_email": "member@owned.test"},
     ).json["id"]
     return {
         "survey": survey,
@@ -68,6 +78,8 @@ def owned_objects(api) -> dict[str, int]:
         "webhook": hook,
         "delivery": delivery,
         "alert_rule": alert_rule,
+        "tag": tag,
+        "note": note,
     }
 
 
