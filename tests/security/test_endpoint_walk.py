@@ -65,6 +65,7 @@ def owned_objects(api) -> dict[str, int]:
     alert_rule = api.post(
         f"{API}/alert-rules",
         json={"name": "Owned", "kind": "detractor", "destination": "email", "emails": ["o@a.test"]},
+    ).json["id"]
     tag = api.post(f"{API}/tags", json={"name": "owned"}).json["id"]
     add_user(api.client.application, api.keys.id, "member@owned.test", Role.EDITOR, None)
     note = api.post(
