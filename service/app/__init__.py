@@ -28,6 +28,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         throttle,
         users,
     )
+    from service.app import settings as settings_page  # noqa: F401
 
     for key, value in throttle.config_defaults(settings).items():
         app.config.setdefault(key, value)
