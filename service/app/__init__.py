@@ -18,6 +18,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     from service.app import (  # noqa: F401
         account,
         errors,
+        export,
         feed,
         friction,
         movement,

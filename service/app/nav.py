@@ -22,6 +22,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("app.movement", "Movement"),
     NavItem("app.users", "Users", Role.OWNER),
     NavItem("app.settings", "Settings", Role.OWNER),
+    NavItem("app.export_page", "Export"),
 )
 
 
