@@ -140,14 +140,18 @@ def _problems(exc: ValidationError) -> list[str]:
 
 def _page(active: str | None, form: Mapping[str, str], problems: list[str], status: int = 200):  # noqa: ANN202
     project = team().project
-    commands = {}
-    for kind in KINDS.values():
-        chosen = form if kind.name == active else {"format": "csv"}
-        if kind.name == "movement" and kind.name != active:
-            continue  # it needs a survey: shown once one is chosen
-        commands[kind.name] = api_command(kind, api_query(kind, chosen, project))
     _, points = list_points(db(), project.id, None)
     surveys = list_surveys(db(), project.id, limit=SURVEYS_SHOWN, after=None, active=None).items
+    commands = {}
+    for kind in KINDS.values():
+        chosen: Mapping[str, str] = {"format": "csv"}
+        if kind.name == active:
+            chosen = form
+        elif kind.name == "movement":
+            if not surveys:
+                continue  # movement is per survey
+            chosen = {"format": "csv", "survey_id": str(surveys[0].id)}
+        commands[kind.name] = api_command(kind, api_query(kind, chosen, project))
     return render_template(
         "app/export.html",
         kinds=KINDS,
