@@ -16,15 +16,19 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
+def upgrade(engine: Engine, revision: str = "heads", secret_key: str | None = None) -> None:
+    """Migrate up. With the app's SECRET_KEY, revisions that seal secrets at rest seal the
+    values already stored (without it they stay plain until the app seals them on use)."""
     cfg = alembic_config(engine)
+    cfg.attributes["secret_key"] = secret_key
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
 
-def downgrade(engine: Engine, revision: str) -> None:
+def downgrade(engine: Engine, revision: str, secret_key: str | None = None) -> None:
     cfg = alembic_config(engine)
+    cfg.attributes["secret_key"] = secret_key
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)

@@ -342,7 +342,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Part of the signed session cookie: raising it signs the user out everywhere.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The TOTP seed, sealed (surveys/sealed.py, purpose "totp"): the service must read it
+    # back to check codes, so it cannot be hashed, and a copy of the database must not give
+    # away anyone's second factor.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
     # The last accepted TOTP time step: a code is good once, not for its whole 30 seconds.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

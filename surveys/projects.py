@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -61,6 +62,45 @@ def rotate_keys(session: Session, project_id: int) -> NewProject:
     _apply_keys(project, keys)
     session.flush()
     return NewProject(project, keys)
+
+
+class KeyKind(StrEnum):
+    """What one rotation replaces: each key alone, or everything at once (as the CLI does)."""
+
+    SECRET = "secret"
+    PUBLISHABLE = "publishable"
+    IDENTITY = "identity"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class RotatedKeys:
+    """The new values of what was rotated (None: kept); shown once, never stored plain."""
+
+    secret_key: str | None
+    publishable_key: str | None
+    identity_salt: str | None
+
+
+def rotate_key(session: Session, project: Project, kind: KeyKind) -> RotatedKeys:
+    """Replace one of the project's keys, or all; the old one stops working at once. The
+    identity salt is what the identity secret is derived from: replacing it changes the secret
+    every customer server signs `user_hash` with."""
+    fresh = issue_keys()
+    rotated = RotatedKeys(
+        fresh.secret_key if kind in (KeyKind.SECRET, KeyKind.ALL) else None,
+        fresh.publishable_key if kind in (KeyKind.PUBLISHABLE, KeyKind.ALL) else None,
+        fresh.identity_salt if kind in (KeyKind.IDENTITY, KeyKind.ALL) else None,
+    )
+    if rotated.secret_key is not None:
+        project.secret_key_hash = hash_key(rotated.secret_key)
+        project.key_prefix = rotated.secret_key[:10]
+    if rotated.publishable_key is not None:
+        project.publishable_key_hash = hash_key(rotated.publishable_key)
+    if rotated.identity_salt is not None:
+        project.identity_salt = rotated.identity_salt
+    session.flush()
+    return rotated
 
 
 def project_count(session: Session) -> int:

@@ -20,6 +20,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         alerts,
         digest,
         errors,
+        export,
         feed,
         friction,
         movement,
@@ -31,6 +32,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         triage,
         users,
     )
+    from service.app import settings as settings_page  # noqa: F401
 
     for key, value in throttle.config_defaults(settings).items():
         app.config.setdefault(key, value)

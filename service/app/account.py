@@ -16,7 +16,7 @@ from service.app.forms import (
     ConfirmPasswordForm,
     SwitchProjectForm,
 )
-from service.app.sessions import SignedIn
+from service.app.sessions import SignedIn, totp_sealer
 from service.app.shell import bp, choose_project, team
 from service.db import db
 from surveys.accounts import totp
@@ -29,6 +29,7 @@ from surveys.accounts.users import (
 )
 from surveys.clock import utcnow
 from surveys.errors import Invalid
+from surveys.sealed import SealError
 
 SECRET_KEY = "pending_totp_secret"
 
@@ -78,10 +79,23 @@ def sign_out_elsewhere():  # noqa: ANN201
     return redirect(url_for("app.account"))
 
 
+def _stored_pending_secret() -> str | None:
+    """The seed being set up, kept sealed in the session cookie: Flask signs that cookie but
+    does not encrypt it, and the seed must not be readable from a copy of it."""
+    stored = session.get(SECRET_KEY)
+    if not isinstance(stored, str):
+        return None
+    try:
+        return totp_sealer().open(stored)
+    except SealError:
+        return None
+
+
 def _pending_secret() -> str:
-    secret = session.get(SECRET_KEY)
-    if not isinstance(secret, str):
-        secret = session[SECRET_KEY] = totp.new_secret()
+    secret = _stored_pending_secret()
+    if secret is None:
+        secret = totp.new_secret()
+        session[SECRET_KEY] = totp_sealer().seal(secret)
     return secret
 
 
@@ -106,8 +120,8 @@ def two_factor():  # noqa: ANN201
 @personal
 def two_factor_qr():  # noqa: ANN201
     """The pending secret as a QR code for an authenticator app (an image: no inline markup)."""
-    secret = session.get(SECRET_KEY)
-    if not isinstance(secret, str) or team().user.totp_secret is not None:
+    secret = _stored_pending_secret()
+    if secret is None or team().user.totp_secret is not None:
         abort(404)
     out = io.BytesIO()
     segno.make(totp.provisioning_uri(secret, team().user.email), error="m").save(
@@ -120,13 +134,13 @@ def two_factor_qr():  # noqa: ANN201
 @personal
 def two_factor_on():  # noqa: ANN201
     form = CodeForm()
-    secret = session.get(SECRET_KEY)
-    if not isinstance(secret, str):
+    secret = _stored_pending_secret()
+    if secret is None:
         return redirect(url_for("app.two_factor"))
     if not form.validate():
         return _two_factor_page(422, code_form=form)
     try:
-        enable_second_factor(db(), team().user, secret, form.code.data, utcnow())
+        enable_second_factor(db(), team().user, secret, form.code.data, utcnow(), totp_sealer())
     except Invalid as exc:
         form.show_problems(exc)
         return _two_factor_page(422, code_form=form)

@@ -23,6 +23,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("app.users", "Users", Role.OWNER),
     NavItem("app.alert_rules_page", "Alerts"),
     NavItem("app.digest", "Digest"),
+    NavItem("app.settings", "Settings", Role.OWNER),
+    NavItem("app.export_page", "Export"),
 )
 
 

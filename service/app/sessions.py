@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin
 
 from service.config import Settings
 from service.db import db
+from surveys.accounts import totp
 from surveys.accounts.users import load_user
 from surveys.models import User
+from surveys.sealed import Sealer
 
 PREFIX = "/app"
+
+
+def totp_sealer() -> Sealer:
+    """Seals and opens two-factor seeds under the app's SECRET_KEY."""
+    return totp.sealer(current_app.config["SECRET_KEY"])
 
 
 class TeamAppSessions(SecureCookieSessionInterface):

@@ -15,7 +15,7 @@ from service.app import throttle
 from service.app.access import personal, public
 from service.app.forms import CodeForm, ForgotForm, SetPasswordForm, SignInForm
 from service.app.mailer import MailNotSent, public_link, send_account_mail
-from service.app.sessions import PREFIX, SignedIn
+from service.app.sessions import PREFIX, SignedIn, totp_sealer
 from service.app.shell import bp
 from service.db import db
 from surveys.accounts import links
@@ -117,7 +117,7 @@ def sign_in_code():  # noqa: ANN201
         throttle.count_attempt()
         throttle.check_account(user.email)
         if form.validate():
-            if check_second_factor(db(), user, form.code.data, utcnow()):
+            if check_second_factor(db(), user, form.code.data, utcnow(), totp_sealer()):
                 return _complete_sign_in(user, session[PENDING_KEY].get("next"))
             throttle.record_failure(user.email)
             form.code.errors = ["That code is not right. Wait for the next one and try again."]

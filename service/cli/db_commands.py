@@ -1,6 +1,7 @@
 """`flask --app wsgi db upgrade|downgrade|revision`: schema migrations."""
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from service import migrate
@@ -17,7 +18,8 @@ def db() -> None:
 @with_appcontext
 def upgrade(revision: str) -> None:
     """Create or migrate the schema (SQLite or PostgreSQL)."""
-    migrate.upgrade(engine(), revision)
+    # The app's key lets a revision seal the secrets already stored (two-factor seeds).
+    migrate.upgrade(engine(), revision, current_app.config["SECRET_KEY"])
     click.echo(f"database at revision {revision}")
 
 
@@ -26,7 +28,7 @@ def upgrade(revision: str) -> None:
 @with_appcontext
 def downgrade(revision: str) -> None:
     """Step the schema back to REVISION."""
-    migrate.downgrade(engine(), revision)
+    migrate.downgrade(engine(), revision, current_app.config["SECRET_KEY"])
 
 
 @db.command("revision")

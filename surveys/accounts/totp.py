@@ -1,5 +1,5 @@
-"""Two-factor codes (TOTP, RFC 6238, through pyotp): secrets, the authenticator URI, and
-checking a code once."""
+"""Two-factor codes (TOTP, RFC 6238, through pyotp): secrets, sealing them at rest, the
+authenticator URI, and checking a code once."""
 
 from __future__ import annotations
 
@@ -8,9 +8,26 @@ from datetime import UTC, datetime
 
 import pyotp
 
+from surveys.sealed import Sealer, is_sealed
+
 ISSUER = "Flywheel"
 # One step either side: a phone clock 30 seconds off still works.
 DRIFT_STEPS = 1
+
+
+# The sealing purpose: a TOTP seed opens under this key and no other.
+SEAL_PURPOSE = "totp"
+
+
+def sealer(secret_key: str) -> Sealer:
+    return Sealer(secret_key, SEAL_PURPOSE)
+
+
+def open_secret(sealer: Sealer, stored: str) -> str:
+    """The seed of a stored value. Values written before seeds were sealed are read as they
+    are (the caller seals them again once they prove right); a sealed value that does not open
+    raises SealError."""
+    return sealer.open(stored) if is_sealed(stored) else stored
 
 
 def new_secret() -> str:

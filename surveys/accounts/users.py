@@ -20,6 +20,7 @@ from surveys.accounts.passwords import (
 from surveys.accounts.roles import Role
 from surveys.errors import Conflict, Invalid, NotFound
 from surveys.models import Membership, Project, User
+from surveys.sealed import Sealer, SealError, is_sealed
 
 # Deliberately loose: the address is proven by the link mailed to it, not by its shape.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -224,20 +225,31 @@ def record_sign_in(session: Session, user: User, now: datetime) -> None:
     session.flush()
 
 
-def check_second_factor(session: Session, user: User, code: str, now: datetime) -> bool:
-    """Whether the code is the user's current TOTP code, used for the first time."""
+def check_second_factor(
+    session: Session, user: User, code: str, now: datetime, sealer: Sealer
+) -> bool:
+    """Whether the code is the user's current TOTP code, used for the first time. A seed
+    still stored plain (from before seeds were sealed) is sealed once a code proves it."""
     if user.totp_secret is None:
         return False
-    step = totp.accepted_step(user.totp_secret, code, now, user.totp_last_step)
+    try:
+        secret = totp.open_secret(sealer, user.totp_secret)
+    except SealError:
+        # Sealed under another SECRET_KEY: no code can be right until the operator puts the
+        # key back (docs/app.md says so); refusing beats a 500 on the sign-in page.
+        return False
+    step = totp.accepted_step(secret, code, now, user.totp_last_step)
     if step is None:
         return False
     user.totp_last_step = step
+    if not is_sealed(user.totp_secret):
+        user.totp_secret = sealer.seal(secret)
     session.flush()
     return True
 
 
 def enable_second_factor(
-    session: Session, user: User, secret: str, code: str, now: datetime
+    session: Session, user: User, secret: str, code: str, now: datetime, sealer: Sealer
 ) -> None:
     """Turn on two-factor sign-in once the user proves their app shows the secret's codes."""
     step = totp.accepted_step(secret, code, now, None)
@@ -246,7 +258,7 @@ def enable_second_factor(
             "that code is not right",
             {"code": ["that code is not right: check that your phone's clock is set"]},
         )
-    user.totp_secret = secret
+    user.totp_secret = sealer.seal(secret)
     user.totp_last_step = step
     session.flush()
 
