@@ -20,11 +20,11 @@ NAV: tuple[NavItem, ...] = (
     NavItem("app.friction_points", "Friction points"),
     NavItem("app.responses", "Responses"),
     NavItem("app.movement", "Movement"),
-    NavItem("app.users", "Users", Role.OWNER),
+    NavItem("app.export_page", "Export"),
     NavItem("app.alert_rules_page", "Alerts"),
     NavItem("app.digest", "Digest"),
+    NavItem("app.users", "Users", Role.OWNER),
     NavItem("app.settings", "Settings", Role.OWNER),
-    NavItem("app.export_page", "Export"),
 )
 
 

@@ -101,6 +101,8 @@ def test_sign_in_switch_project_and_sign_out(mail_app, site, browser):
         "Responses",
         "Movement",
         "Export",
+        "Alerts",
+        "Digest",
     ]
     tab.audit()
     tab.go("/app/users")
