@@ -251,9 +251,11 @@ class Sender:
 
 
 def _send_all(
-    settings: Settings, sealer: Sealer, claimed: list[deliveries.Attempt]
+    settings: Settings, sealer: Sealer, claimed: list[deliveries.Attempt], stop_at: float
 ) -> list[tuple[deliveries.Attempt, deliveries.Outcome]]:
-    """Deliveries to one URL go in order on one connection; different URLs in parallel."""
+    """Deliveries to one URL go in order on one connection; different URLs in parallel. A
+    lane still sending at `stop_at` (a slow endpoint) hands the rest back untried, before the
+    claim's lease could run out and another worker send them too."""
     by_url: dict[str, list[deliveries.Attempt]] = {}
     for attempt in claimed:
         by_url.setdefault(attempt.url, []).append(attempt)
@@ -264,7 +266,10 @@ def _send_all(
     def run(lane: list[deliveries.Attempt]):
         sender = Sender(settings, sealer)
         try:
-            return [(a, sender.send(a)) for a in lane]
+            return [
+                (a, sender.send(a) if time.monotonic() < stop_at else deliveries.UNTRIED)
+                for a in lane
+            ]
         finally:
             sender.close()
 
@@ -287,6 +292,13 @@ def fan_out_pass(app: Flask, now: datetime | None = None) -> int:
             return taken
 
 
+def timings(settings: Settings) -> tuple[float, timedelta]:
+    """(seconds a pass's lanes may start attempts, the claim's lease): the lease covers the
+    sending time, the attempts then in flight (at most one timeout each) and recording."""
+    sending = settings.webhook_timeout_seconds * 3 + 30
+    return sending, timedelta(seconds=sending + settings.webhook_timeout_seconds + 30)
+
+
 def deliver_pass(app: Flask, now: datetime | None = None) -> int:
     """Worker pass: fan out new events, then send every due delivery; returns how many
     deliveries were attempted. `now` drives the schedule (tests pass one); signatures always
@@ -298,12 +310,12 @@ def deliver_pass(app: Flask, now: datetime | None = None) -> int:
     sent = 0
     while True:
         moment = now or utcnow()
-        lease = timedelta(seconds=settings.webhook_timeout_seconds * 3 + 60)
+        sending, lease = timings(settings)
         claimed = deliveries.claim(db(), claimer, moment, limit=CLAIM_BATCH, lease=lease)
         db().commit()
         if not claimed:
             return sent
-        results = _send_all(settings, sealer, claimed)
+        results = _send_all(settings, sealer, claimed, time.monotonic() + sending)
         disabled = deliveries.record(db(), results, now or utcnow())
         db().commit()
         sent += len(claimed)
