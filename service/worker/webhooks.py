@@ -131,6 +131,14 @@ def _load(session, model, chosen: Sequence[Event]) -> dict:
 # --- sending -------------------------------------------------------------------------------
 
 
+def _connected(address: str, port: int, timeout: float) -> socket.socket:
+    sock = socket.create_connection((address, port), timeout)
+    # Headers and body leave in two writes: without this, Nagle's algorithm holds the body
+    # until the receiver's delayed ACK (40 ms per message), as http.client's own connect knows.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
     """Connects to the address the SSRF check approved, not to whatever the name resolves
     to a moment later (DNS rebinding)."""
@@ -140,7 +148,7 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self.address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = _connected(self.address, self.port, self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -150,7 +158,7 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.address = address
 
     def connect(self) -> None:
-        raw = socket.create_connection((self.address, self.port), self.timeout)
+        raw = _connected(self.address, self.port, self.timeout)
         # The certificate is checked against the URL's host name.
         self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
 
