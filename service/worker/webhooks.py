@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 SEAL_PURPOSE = "webhook secret"
 CLAIM_BATCH = 200
 SENDERS = 8
+# Connections to one endpoint at once: more throughput, without flooding a small receiver.
+PER_URL = 4
 # Bytes of a receiver's answer read (and dropped) so the connection can be reused.
 MAX_ANSWER_BYTES = 64 * 1024
 USER_AGENT = "Flywheel-Webhooks/1"
@@ -261,15 +263,21 @@ class Sender:
 def _send_all(
     settings: Settings, sealer: Sealer, claimed: list[deliveries.Attempt], stop_at: float
 ) -> list[tuple[deliveries.Attempt, deliveries.Outcome]]:
-    """Deliveries to one URL go in order on one connection; different URLs in parallel. A
-    lane still sending at `stop_at` (a slow endpoint) hands the rest back untried, before the
-    claim's lease could run out and another worker send them too."""
+    """Up to SENDERS lanes in parallel, each over its own kept connections; one URL gets up
+    to PER_URL lanes (no order is promised, as the spec says; receivers order by timestamp).
+    A lane still sending at `stop_at` (a slow endpoint) hands the rest back untried, before
+    the claim's lease could run out and another worker send them too."""
     by_url: dict[str, list[deliveries.Attempt]] = {}
     for attempt in claimed:
         by_url.setdefault(attempt.url, []).append(attempt)
-    lanes: list[list[deliveries.Attempt]] = [[] for _ in range(min(SENDERS, len(by_url)))]
-    for group in sorted(by_url.values(), key=len, reverse=True):
-        min(lanes, key=len).extend(group)
+    per_url = max(1, min(PER_URL, SENDERS // len(by_url)))
+    chunks = []
+    for group in by_url.values():
+        ways = min(per_url, len(group))
+        chunks.extend(group[i::ways] for i in range(ways))
+    lanes: list[list[deliveries.Attempt]] = [[] for _ in range(min(SENDERS, len(chunks)))]
+    for chunk in sorted(chunks, key=len, reverse=True):
+        min(lanes, key=len).extend(chunk)
 
     def run(lane: list[deliveries.Attempt]):
         sender = Sender(settings, sealer)
