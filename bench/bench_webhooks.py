@@ -268,6 +268,7 @@ def main() -> None:
         print(line, flush=True)
         lines.append(line)
 
+    started_load = os.getloadavg()[0]
     port = free_port()
     receiver = subprocess.Popen(
         [sys.executable, "-m", "bench.bench_webhooks", "--serve", str(port)]
@@ -301,6 +302,7 @@ def main() -> None:
 
     database = "given URL" if args.database_url else "SQLite (WAL)"
     say(f"database: {database}; ingest {args.connections} connections, {args.seconds} s")
+    say(f"load average at the start {started_load:.1f}, at the end {os.getloadavg()[0]:.1f}")
     say(quiet.line("POST /api/v1/responses, no webhook"))
     say(loud.line("POST /api/v1/responses, webhook on"))
     cost = loud.requests_per_second / quiet.requests_per_second
