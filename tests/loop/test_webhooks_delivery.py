@@ -355,3 +355,24 @@ def test_a_lane_out_of_time_hands_its_claims_back_untried(hook_app, hook_api, re
     (row,) = _log(hook_api, hook)
     assert row["status"] == "pending" and row["attempts"] == 0
     assert deliver(hook_app) == 1 and _log(hook_api, hook)[0]["attempts"] == 1
+
+
+def test_the_workers_fast_loop_delivers_within_seconds(hook_app, hook_api, receiver):
+    """The worker's short-interval thread, not the one-minute round, sends the event."""
+    import threading
+    import time
+
+    from service.worker.loop import run_fast
+
+    make_webhook(hook_api, receiver)
+    stop = threading.Event()
+    thread = threading.Thread(target=run_fast, args=(hook_app, 0.2, stop), daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        _answer(hook_api, _survey(hook_api), "a", 9)
+        (call,) = receiver.wait_for(1, timeout=10)
+        assert call.verified and time.monotonic() - started < 10
+    finally:
+        stop.set()
+        thread.join(10)
