@@ -42,7 +42,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], log_name: str, ready_path: str = "/hello"):
+def gunicorn(
+    app_spec: str,
+    env: dict[str, str],
+    log_name: str,
+    ready_path: str = "/hello",
+    ready_seconds: float = 60,
+):
     """Run `gunicorn -c gunicorn.conf.py app_spec` on a free port; yields its base URL."""
     port = free_port()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -56,7 +62,7 @@ def gunicorn(app_spec: str, env: dict[str, str], log_name: str, ready_path: str 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ready_seconds
         while True:
             try:
                 urllib.request.urlopen(base + ready_path, timeout=1).read()

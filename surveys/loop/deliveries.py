@@ -208,6 +208,10 @@ class Outcome:
     error: str | None = None
 
 
+# Not sent this pass (its lane ran out of time): back to pending, no attempt used.
+UNTRIED = Outcome(False, True, None, None, None)
+
+
 @dataclass(frozen=True)
 class Disabled:
     webhook_id: int
@@ -237,14 +241,33 @@ def _finish_statement() -> Any:
     )
 
 
+def _untried_statement() -> Any:
+    c = _T.c
+    return (
+        update(_T)
+        .where(c.id == bindparam("did"), c.claimed_by == bindparam("claimer"))
+        .values(
+            status="pending",
+            attempts=c.attempts - 1,
+            next_attempt_at=bindparam("now"),
+            claimed_by=None,
+            lease_until=None,
+            updated_at=bindparam("now"),
+        )
+    )
+
+
 def record(
     session: Session, results: Sequence[tuple[Attempt, Outcome]], now: datetime
 ) -> list[Disabled]:
     """Store every attempt's outcome in one statement per kind; returns the webhooks this
     disabled (the caller tells their owners). A delivery whose lease was lost meanwhile is
     left to whoever holds it now."""
-    params, succeeded, failed, exhausted = [], set(), [], {}
+    params, succeeded, failed, exhausted, untried = [], set(), [], {}, []
     for attempt, outcome in results:
+        if outcome is UNTRIED:
+            untried.append({"did": attempt.id, "claimer": attempt.claimed_by, "now": now})
+            continue
         if outcome.ok:
             status, retry_at = "succeeded", None
             succeeded.add(attempt.webhook_id)
@@ -270,6 +293,8 @@ def record(
         )
     if params:
         session.execute(_finish_statement(), params)
+    if untried:
+        session.execute(_untried_statement(), untried)
     if succeeded:
         session.execute(
             update(Webhook)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.catalog import get_survey
 from surveys.database.paging import Page, newest_first_page
 from surveys.errors import Conflict, Invalid, NotFound
 from surveys.events import EVENT_TYPES
@@ -45,7 +46,10 @@ class NewSecret:
     secret: str
 
 
-def _check(data: dict[str, Any], allow_private: bool) -> None:
+def _check(session: Session, project_id: int, data: dict[str, Any], allow_private: bool) -> None:
+    if data.get("survey_id") is not None:
+        # Another project's survey is 404, as everywhere else.
+        get_survey(session, project_id, data["survey_id"])
     if "url" in data:
         check_public_url(data["url"], allow_private)
     if "events" in data:
@@ -74,7 +78,7 @@ def create_webhook(
     allow_private: bool,
     now: datetime,
 ) -> NewSecret:
-    _check(data, allow_private)
+    _check(session, project_id, data, allow_private)
     count = len(session.scalars(select(Webhook.id).where(Webhook.project_id == project_id)).all())
     if count >= MAX_WEBHOOKS_PER_PROJECT:
         raise Conflict(f"a project has at most {MAX_WEBHOOKS_PER_PROJECT} webhooks")
@@ -117,7 +121,7 @@ def update_webhook(
     now: datetime,
 ) -> Webhook:
     webhook = get_webhook(session, project_id, webhook_id)
-    _check(changes, allow_private)
+    _check(session, project_id, changes, allow_private)
     for name in FIELDS:
         if name in changes:
             setattr(webhook, name, changes[name])

@@ -112,6 +112,10 @@ def test_another_projects_webhook_is_404(hook_app, hook_api, receiver):
     assert other.post(f"{base}/test").status_code == 404
     assert other.get(f"{base}/deliveries").status_code == 404
     assert other.get("/api/v1/webhooks").get_json()["items"] == []
+    theirs = other.post("/api/v1/surveys", json={"name": "Theirs"}).get_json()["id"]
+    body = {"url": receiver.url, "events": ["response.created"], "survey_id": theirs}
+    assert hook_api.post("/api/v1/webhooks", json=body).status_code == 404
+    assert hook_api.patch(base, json={"survey_id": theirs}).status_code == 404
     test = hook_api.post(f"{base}/test").get_json()
     assert other.post(f"{base}/deliveries/{test['id']}/redeliver").status_code == 404
     assert hook_api.get(f"{base}").status_code == 200
