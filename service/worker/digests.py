@@ -22,11 +22,11 @@ from service.worker.mail import SendError, transport_for
 from surveys.accounts.roles import Role, sees_emails
 from surveys.accounts.users import find_user, projects_of
 from surveys.clock import utcnow
-from surveys.email.render import sender_address
+from surveys.email.render import sender_address, sender_domain
 from surveys.errors import NotFound
 from surveys.loop import digest_subscriptions as subs
 from surveys.loop.digest import Digest, build_digest
-from surveys.loop.digest_message import DigestLinks, build_message
+from surveys.loop.digest_message import Chart, DigestLinks, build_message, charts
 from surveys.models import Project
 from surveys.periods import Period
 
@@ -58,7 +58,8 @@ def send_due(app: Flask, now: datetime | None = None) -> int:
     due = subs.due_subscriptions(session, now)
     if not due:
         return 0
-    built: dict[tuple[int, str, str], Digest] = {}
+    # Figures and charts per project, cadence and period, shared by its subscribers.
+    built: dict[tuple[int, str, str], tuple[Digest, list[Chart]]] = {}
     handled = 0
     with transport_for(settings.smtp_url, settings.var_dir) as transport:
         for item in due:
@@ -76,13 +77,16 @@ def send_due(app: Flask, now: datetime | None = None) -> int:
             status, error = "sent", None
             try:
                 if key not in built:
-                    built[key] = build_digest(session, item.project, sub.cadence, period)
+                    digest = build_digest(session, item.project, sub.cadence, period)
+                    built[key] = digest, charts(digest, sender_domain(settings.mail_from))
+                digest, images = built[key]
                 message = build_message(
-                    built[key],
+                    digest,
                     _links(sub.id),
                     sender=settings.mail_from,
                     recipient=item.user.email,
                     sees_emails=sees_emails(Role(item.role), item.project),
+                    images=images,
                 )
                 transport.send(message, sender_address(settings.mail_from), item.user.email)
             except SendError as exc:

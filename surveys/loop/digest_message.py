@@ -134,9 +134,13 @@ def build_message(
     sender: str,
     recipient: str,
     sees_emails: bool,
+    images: list[Chart] | None = None,
 ) -> bytes:
+    """The message as sent. `images` are the digest's charts when the caller drew them once
+    for every recipient (a content id need only be unique within its message)."""
     domain = sender_domain(sender)
-    images = charts(digest, domain)
+    if images is None:
+        images = charts(digest, domain)
     text, html = render_parts(digest, links, images, sees_emails=sees_emails)
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = sender
