@@ -22,11 +22,11 @@ from service.worker.mail import SendError, transport_for
 from surveys.accounts.roles import Role, sees_emails
 from surveys.accounts.users import find_user, projects_of
 from surveys.clock import utcnow
-from surveys.email.render import sender_address, sender_domain
+from surveys.email.render import sender_address
 from surveys.errors import NotFound
 from surveys.loop import digest_subscriptions as subs
 from surveys.loop.digest import Digest, build_digest
-from surveys.loop.digest_message import Chart, DigestLinks, build_message, charts
+from surveys.loop.digest_message import DigestLinks, PreparedDigest, build_message, prepare
 from surveys.models import Project
 from surveys.periods import Period
 
@@ -50,6 +50,12 @@ def _links(subscription_id: int | None) -> DigestLinks:
     )
 
 
+def _prepare(settings: Settings, digest: Digest, shows_emails: bool) -> PreparedDigest:
+    # Any link: it only says that each message carries its own.
+    links = _links(0)
+    return prepare(digest, links=links, sender=settings.mail_from, sees_emails=shows_emails)
+
+
 def send_due(app: Flask, now: datetime | None = None) -> int:
     """Send every due digest; returns how many were sent or paused."""
     settings: Settings = app.config["FLYWHEEL"]
@@ -58,8 +64,10 @@ def send_due(app: Flask, now: datetime | None = None) -> int:
     due = subs.due_subscriptions(session, now)
     if not due:
         return 0
-    # Figures and charts per project, cadence and period, shared by its subscribers.
-    built: dict[tuple[int, str, str], tuple[Digest, list[Chart]]] = {}
+    # Rendered once per project, cadence, period and whether emails show, for every
+    # subscriber alike: each message fills in its recipient and unsubscribe link.
+    prepared: dict[tuple[int, str, str, bool], PreparedDigest] = {}
+    digests: dict[tuple[int, str, str], Digest] = {}
     handled = 0
     with transport_for(settings.smtp_url, settings.var_dir) as transport:
         for item in due:
@@ -73,21 +81,17 @@ def send_due(app: Flask, now: datetime | None = None) -> int:
                 session.commit()
                 handled += 1
                 continue
-            key = (item.project.id, sub.cadence, period.label)
+            shows = sees_emails(Role(item.role), item.project)
+            figures = (item.project.id, sub.cadence, period.label)
+            key = (*figures, shows)
             status, error = "sent", None
             try:
-                if key not in built:
-                    digest = build_digest(session, item.project, sub.cadence, period)
-                    built[key] = digest, charts(digest, sender_domain(settings.mail_from))
-                digest, images = built[key]
-                message = build_message(
-                    digest,
-                    _links(sub.id),
-                    sender=settings.mail_from,
-                    recipient=item.user.email,
-                    sees_emails=sees_emails(Role(item.role), item.project),
-                    images=images,
-                )
+                if figures not in digests:
+                    digests[figures] = build_digest(session, item.project, sub.cadence, period)
+                if key not in prepared:
+                    prepared[key] = _prepare(settings, digests[figures], shows)
+                links = _links(sub.id)
+                message = prepared[key].message(item.user.email, links.unsubscribe_url)
                 transport.send(message, sender_address(settings.mail_from), item.user.email)
             except SendError as exc:
                 status, error = "failed", str(exc)
