@@ -94,6 +94,16 @@ def send_due(app: Flask, now: datetime | None = None) -> int:
                 message = prepared[key].message(item.user.email, links.unsubscribe_url)
                 transport.send(message, sender_address(settings.mail_from), item.user.email)
             except SendError as exc:
+                if not exc.permanent and not exc.uncertain:
+                    # Nothing was handed over: the period goes back for a later pass.
+                    log.warning(
+                        "digest %s for subscription %s deferred: %s", period.label, sub.id, exc
+                    )
+                    subs.release(session, send_id)
+                    session.commit()
+                    if exc.connection:
+                        break  # the server is unreachable: the rest would fail the same way
+                    continue
                 status, error = "failed", str(exc)
                 log.warning("digest %s for subscription %s not sent: %s", period.label, sub.id, exc)
             except Exception as exc:

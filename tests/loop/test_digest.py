@@ -251,3 +251,22 @@ def test_the_cli_sends_one_now(app, project, answers, smtp_sink):
         args=["digest", "send", "--project", "999999", "--to", "boss@acme.test"]
     )
     assert missing.exit_code != 0 and "not found" in missing.output
+
+
+def test_a_deferred_digest_is_sent_later_and_a_refused_one_is_not_retried(
+    app, project, answers, smtp_sink
+):
+    subscribe(app, project.id, "busy@acme.test")
+    subscribe(app, project.id, "gone@acme.test")
+    smtp_sink.refuse["busy@acme.test"] = "451 4.3.0 try again later"
+    smtp_sink.refuse["gone@acme.test"] = "550 5.1.1 no such user"
+    assert run_pass(app) == 1  # the refused one is done with; the deferred one is given back
+    with app.app_context():
+        assert {s.status for s in db().query(DigestSend)} == {"failed"}
+    del smtp_sink.refuse["busy@acme.test"]
+    del smtp_sink.refuse["gone@acme.test"]
+    assert run_pass(app) == 1
+    assert len(digests_to(smtp_sink, "busy@acme.test")) == 1
+    assert digests_to(smtp_sink, "gone@acme.test") == []
+    with app.app_context():
+        assert sorted(s.status for s in db().query(DigestSend)) == ["failed", "sent"]
