@@ -68,17 +68,23 @@ def send_due(app: Flask, now: datetime | None = None) -> int:
     # subscriber alike: each message fills in its recipient and unsubscribe link.
     prepared: dict[tuple[int, str, str, bool], PreparedDigest] = {}
     digests: dict[tuple[int, str, str], Digest] = {}
+    feedback: dict[tuple[int, datetime, datetime], int] = {}
     handled = 0
     with transport_for(settings.smtp_url, settings.var_dir) as transport:
         for item in due:
             sub, period = item.subscription, item.period
             send_id = subs.claim(session, sub.id, period, now)
+            # One commit per digest: this claim with the previous digest's result. The claim
+            # is durable before anything is sent; a result lost to a crash leaves its period
+            # `sending`, which is never sent again.
             session.commit()
             if send_id is None:
                 continue  # another pass or worker has this period
-            if not subs.new_feedback(session, sub, period):
+            window = (item.project.id, sub.covered_until or period.start, period.end)
+            if window not in feedback:
+                feedback[window] = subs.new_feedback(session, sub, period)
+            if not feedback[window]:
                 subs.finish(session, send_id, sub, period, "paused", now)
-                session.commit()
                 handled += 1
                 continue
             shows = sees_emails(Role(item.role), item.project)
@@ -112,8 +118,8 @@ def send_due(app: Flask, now: datetime | None = None) -> int:
                 status, error = "failed", f"{type(exc).__name__}: {exc}"
                 log.exception("digest %s for subscription %s failed", period.label, sub.id)
             subs.finish(session, send_id, sub, period, status, utcnow(), error)
-            session.commit()
             handled += 1
+    session.commit()
     return handled
 
 
