@@ -26,6 +26,7 @@ from surveys.email.render import sender_domain
 from surveys.loop import digest_charts
 from surveys.loop.digest import Digest
 from surveys.memo import memo
+from surveys.plain_text import single_line
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 UNIT_WORDS = {"week": "week", "month": "month"}
@@ -65,13 +66,12 @@ class DigestLinks:
 
 def subject(digest: Digest) -> str:
     period = f"{UNIT_WORDS[digest.unit]} {digest.period.label}"
+    # A project name stored before names were checked may hold a line break.
+    name = single_line(digest.project_name)
     if digest.nps is None or digest.nps["nps"] is None:
-        return f"{digest.project_name}: your NPS digest for {period}"
+        return f"{name}: your NPS digest for {period}"
     nps = digest.nps
-    return (
-        f"{digest.project_name}: NPS {_num(nps['nps'])} ± {_num(nps['margin_of_error'])} "
-        f"for {period}"
-    )
+    return f"{name}: NPS {_num(nps['nps'])} ± {_num(nps['margin_of_error'])} for {period}"
 
 
 def _num(value: float | None) -> str:

@@ -270,3 +270,20 @@ def test_a_deferred_digest_is_sent_later_and_a_refused_one_is_not_retried(
     assert digests_to(smtp_sink, "gone@acme.test") == []
     with app.app_context():
         assert sorted(s.status for s in db().query(DigestSend)) == ["failed", "sent"]
+
+
+def test_a_monthly_digest_covers_the_last_complete_month(app, api, project, answers, smtp_sink):
+    subscribe(app, project.id, "monthly@acme.test", cadence="monthly")
+    assert run_pass(app) == 1
+    [message] = digests_to(smtp_sink, "monthly@acme.test")
+    shown = metrics(html_of(message))
+    # June 2026 holds fay's 10, gus's 9 and hal's 2 (July's answers are not in it).
+    nps = api.get(
+        "/api/v1/metrics/nps?group_by=month&since=2025-11-01T00:00:00Z&until=2026-07-01T00:00:00Z"
+    ).json
+    june = next(b for b in nps["buckets"] if b["key"] == "2026-06")
+    assert june["responses"] == 3 and june["nps"] == 33.33
+    assert float(shown["nps"]) == june["nps"]
+    assert float(shown["margin_of_error"]) == june["margin_of_error"]
+    assert "month 2026-06" in message["Subject"]
+    assert "NPS per month" in html_of(message)
