@@ -287,3 +287,20 @@ def test_a_monthly_digest_covers_the_last_complete_month(app, api, project, answ
     assert float(shown["margin_of_error"]) == june["margin_of_error"]
     assert "month 2026-06" in message["Subject"]
     assert "NPS per month" in html_of(message)
+
+
+def test_an_empty_project_pauses_and_the_cli_still_sends_its_digest(app, project, smtp_sink):
+    subscribe(app, project.id, "lead@acme.test")
+    assert run_pass(app) == 1
+    assert digests_to(smtp_sink, "lead@acme.test") == []  # paused: no feedback at all
+    result = app.test_cli_runner().invoke(
+        args=["digest", "send", "--project", str(project.id), "--to", "lead@acme.test"]
+    )
+    assert result.exit_code == 0, result.output
+    [message] = digests_to(smtp_sink, "lead@acme.test")
+    html = html_of(message)
+    assert "No scored answers in" in html and "No friction points yet" in html
+    assert message["Subject"].startswith("Acme: your NPS digest for week ")
+    # Only the trend (empty); no segment bar without answers. A member's copy can unsubscribe.
+    assert len(images(message)) == 1
+    assert message["List-Unsubscribe"].strip().startswith("<http://flywheel.test/d/")
