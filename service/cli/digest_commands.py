@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from service.worker.mail import SendError
+from service.app.mailer import SendError
 from surveys.errors import DomainError
 from surveys.loop.digest_subscriptions import CADENCES
 

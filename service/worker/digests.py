@@ -15,10 +15,9 @@ from datetime import datetime
 from flask import Flask, current_app
 
 from service import tokens
-from service.app.mailer import public_link
+from service.app.mailer import SendError, public_link, transport_for
 from service.config import Settings
 from service.db import db
-from service.worker.mail import SendError, transport_for
 from surveys.accounts.roles import Role, sees_emails
 from surveys.accounts.users import find_user, projects_of
 from surveys.clock import utcnow
