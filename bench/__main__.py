@@ -24,6 +24,7 @@ BENCHMARKS = [
     ("export", "bench.bench_export", []),
     ("clustering", "bench.bench_clustering", ["--data", str(DATA)]),
     ("webhooks", "bench.bench_webhooks", []),
+    ("digest", "bench.bench_digest", []),
 ]
 
 

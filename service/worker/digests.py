@@ -26,7 +26,7 @@ from surveys.email.render import sender_address
 from surveys.errors import NotFound
 from surveys.loop import digest_subscriptions as subs
 from surveys.loop.digest import Digest, build_digest
-from surveys.loop.digest_message import DigestLinks, build_message
+from surveys.loop.digest_message import DigestLinks, PreparedDigest, build_message, prepare
 from surveys.models import Project
 from surveys.periods import Period
 
@@ -50,6 +50,12 @@ def _links(subscription_id: int | None) -> DigestLinks:
     )
 
 
+def _prepare(settings: Settings, digest: Digest, shows_emails: bool) -> PreparedDigest:
+    # Any link: it only says that each message carries its own.
+    links = _links(0)
+    return prepare(digest, links=links, sender=settings.mail_from, sees_emails=shows_emails)
+
+
 def send_due(app: Flask, now: datetime | None = None) -> int:
     """Send every due digest; returns how many were sent or paused."""
     settings: Settings = app.config["FLYWHEEL"]
@@ -58,34 +64,52 @@ def send_due(app: Flask, now: datetime | None = None) -> int:
     due = subs.due_subscriptions(session, now)
     if not due:
         return 0
-    built: dict[tuple[int, str, str], Digest] = {}
+    # Rendered once per project, cadence, period and whether emails show, for every
+    # subscriber alike: each message fills in its recipient and unsubscribe link.
+    prepared: dict[tuple[int, str, str, bool], PreparedDigest] = {}
+    digests: dict[tuple[int, str, str], Digest] = {}
+    feedback: dict[tuple[int, datetime, datetime], int] = {}
     handled = 0
     with transport_for(settings.smtp_url, settings.var_dir) as transport:
         for item in due:
             sub, period = item.subscription, item.period
             send_id = subs.claim(session, sub.id, period, now)
+            # One commit per digest: this claim with the previous digest's result. The claim
+            # is durable before anything is sent; a result lost to a crash leaves its period
+            # `sending`, which is never sent again.
             session.commit()
             if send_id is None:
                 continue  # another pass or worker has this period
-            if not subs.new_feedback(session, sub, period):
+            window = (item.project.id, sub.covered_until or period.start, period.end)
+            if window not in feedback:
+                feedback[window] = subs.new_feedback(session, sub, period)
+            if not feedback[window]:
                 subs.finish(session, send_id, sub, period, "paused", now)
-                session.commit()
                 handled += 1
                 continue
-            key = (item.project.id, sub.cadence, period.label)
+            shows = sees_emails(Role(item.role), item.project)
+            figures = (item.project.id, sub.cadence, period.label)
+            key = (*figures, shows)
             status, error = "sent", None
             try:
-                if key not in built:
-                    built[key] = build_digest(session, item.project, sub.cadence, period)
-                message = build_message(
-                    built[key],
-                    _links(sub.id),
-                    sender=settings.mail_from,
-                    recipient=item.user.email,
-                    sees_emails=sees_emails(Role(item.role), item.project),
-                )
+                if figures not in digests:
+                    digests[figures] = build_digest(session, item.project, sub.cadence, period)
+                if key not in prepared:
+                    prepared[key] = _prepare(settings, digests[figures], shows)
+                links = _links(sub.id)
+                message = prepared[key].message(item.user.email, links.unsubscribe_url)
                 transport.send(message, sender_address(settings.mail_from), item.user.email)
             except SendError as exc:
+                if not exc.permanent and not exc.uncertain:
+                    # Nothing was handed over: the period goes back for a later pass.
+                    log.warning(
+                        "digest %s for subscription %s deferred: %s", period.label, sub.id, exc
+                    )
+                    subs.release(session, send_id)
+                    session.commit()
+                    if exc.connection:
+                        break  # the server is unreachable: the rest would fail the same way
+                    continue
                 status, error = "failed", str(exc)
                 log.warning("digest %s for subscription %s not sent: %s", period.label, sub.id, exc)
             except Exception as exc:
@@ -94,8 +118,8 @@ def send_due(app: Flask, now: datetime | None = None) -> int:
                 status, error = "failed", f"{type(exc).__name__}: {exc}"
                 log.exception("digest %s for subscription %s failed", period.label, sub.id)
             subs.finish(session, send_id, sub, period, status, utcnow(), error)
-            session.commit()
             handled += 1
+    session.commit()
     return handled
 
 

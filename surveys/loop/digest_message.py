@@ -3,15 +3,19 @@ parts, and the message as sent.
 
 The message is multipart/alternative (text, then multipart/related holding the HTML and its
 images, referenced as `cid:`), which every mail client shows without loading anything from
-the network. Headers are written by the standard library's SMTP policy; the one-click
-unsubscribe headers follow RFC 8058.
+the network. From, To and Subject are written by the standard library's SMTP policy; the
+one-click unsubscribe headers follow RFC 8058. A digest goes to every subscriber of a project
+alike, so it is rendered and its images encoded once (`prepare`), and each message only fills
+in its recipient, date, message id and unsubscribe link, as the survey email does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import binascii
+import re
+import uuid
+from dataclasses import dataclass, replace
 from email import policy
-from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ from surveys.email.render import sender_domain
 from surveys.loop import digest_charts
 from surveys.loop.digest import Digest
 from surveys.memo import memo
+from surveys.plain_text import single_line
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 UNIT_WORDS = {"week": "week", "month": "month"}
@@ -61,13 +66,12 @@ class DigestLinks:
 
 def subject(digest: Digest) -> str:
     period = f"{UNIT_WORDS[digest.unit]} {digest.period.label}"
+    # A project name stored before names were checked may hold a line break.
+    name = single_line(digest.project_name)
     if digest.nps is None or digest.nps["nps"] is None:
-        return f"{digest.project_name}: your NPS digest for {period}"
+        return f"{name}: your NPS digest for {period}"
     nps = digest.nps
-    return (
-        f"{digest.project_name}: NPS {_num(nps['nps'])} ± {_num(nps['margin_of_error'])} "
-        f"for {period}"
-    )
+    return f"{name}: NPS {_num(nps['nps'])} ± {_num(nps['margin_of_error'])} for {period}"
 
 
 def _num(value: float | None) -> str:
@@ -127,6 +131,127 @@ def render_parts(
     )
 
 
+@dataclass(frozen=True)
+class PreparedDigest:
+    """A digest rendered once for every recipient alike: the parts with a marker where each
+    recipient's unsubscribe link goes, the shared headers, and the images already encoded.
+    A digest goes to every subscriber of a project; Jinja, the charts and the MIME encoding
+    of the images then run once, not per message."""
+
+    text: str
+    html: str
+    shared_headers: bytes
+    images: bytes
+    boundary: str
+    domain: str
+    unsubscribe: bool
+
+    def message(
+        self, recipient: str, unsubscribe_url: str | None, date: str | None = None
+    ) -> bytes:
+        """One recipient's message (CRLF lines), as sent."""
+        if self.unsubscribe and not unsubscribe_url:
+            raise ValueError("this digest was prepared with an unsubscribe link")
+        url = unsubscribe_url or ""
+        own = [
+            _header("To", recipient),
+            _header("Date", date or formatdate(usegmt=True)),
+            _header("Message-ID", make_msgid("digest", domain=self.domain)),
+        ]
+        if self.unsubscribe:
+            own.append(f"List-Unsubscribe: <{url}>\r\n".encode())
+        alternative, related = f"{self.boundary}a", f"{self.boundary}r"
+        own.append(
+            f'Content-Type: multipart/alternative; boundary="{alternative}"\r\n\r\n'.encode()
+        )
+        text = self.text.replace(UNSUBSCRIBE, url)
+        html = self.html.replace(UNSUBSCRIBE, url)
+        body = (
+            f"--{alternative}\r\n".encode()
+            + _part_head("text/plain; charset=utf-8")
+            + _base64(text.encode())
+            + f"--{alternative}\r\n".encode()
+            + f'Content-Type: multipart/related; boundary="{related}"; '
+            f'type="text/html"\r\n\r\n--{related}\r\n'.encode()
+            + _part_head("text/html; charset=utf-8")
+            + _base64(html.encode())
+            + self.images.replace(_RELATED, related.encode())
+            + f"--{related}--\r\n--{alternative}--\r\n".encode()
+        )
+        return self.shared_headers + b"".join(own) + body
+
+
+UNSUBSCRIBE = "\x00fw:unsubscribe\x00"
+_RELATED = b"\x00fw:related\x00"
+# SMTP's CRLF lines, 78-column folding and RFC 2047 for non-ASCII header values (a project
+# name in the subject); a value with a line break raises instead of starting a header.
+_POLICY = policy.SMTP
+_BASE64_LINE = re.compile(b".{1,76}")
+
+
+def _header(name: str, value: str) -> bytes:
+    return _POLICY.fold_binary(*_POLICY.header_store_parse(name, value))
+
+
+def _base64(data: bytes) -> bytes:
+    """Base64 in CRLF-terminated lines of 76 characters (RFC 2045)."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    return b"\r\n".join([*_BASE64_LINE.findall(encoded), b""])
+
+
+def _part_head(content_type: str, *extra: str) -> bytes:
+    lines = [f"Content-Type: {content_type}", "Content-Transfer-Encoding: base64", *extra]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def prepare(
+    digest: Digest,
+    *,
+    links: DigestLinks,
+    sender: str,
+    sees_emails: bool,
+    images: list[Chart] | None = None,
+) -> PreparedDigest:
+    """`links.unsubscribe_url` says whether the messages carry an unsubscribe link (any
+    value: each recipient's own is filled in by `PreparedDigest.message`)."""
+    domain = sender_domain(sender)
+    if images is None:
+        images = charts(digest, domain)
+    unsubscribe = links.unsubscribe_url is not None
+    marked = replace(links, unsubscribe_url=UNSUBSCRIBE if unsubscribe else None)
+    text, html = render_parts(digest, marked, images, sees_emails=sees_emails)
+    shared = [
+        _header("From", sender),
+        _header("Subject", subject(digest)),
+        b"MIME-Version: 1.0\r\n",
+        # Answered by nobody: auto-responders should stay quiet (RFC 3834).
+        b"Auto-Submitted: auto-generated\r\n",
+    ]
+    if unsubscribe:
+        shared.append(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+    encoded = b"".join(
+        b"--"
+        + _RELATED
+        + b"\r\n"
+        + _part_head(
+            "image/png",
+            f"Content-ID: <{chart.cid}>",
+            f'Content-Disposition: inline; filename="{chart.cid.split(".", 1)[0]}.png"',
+        )
+        + _base64(chart.png)
+        for chart in images
+    )
+    return PreparedDigest(
+        text=text,
+        html=html,
+        shared_headers=b"".join(shared),
+        images=encoded,
+        boundary=f"=_fwd_{uuid.uuid4().hex}",
+        domain=domain,
+        unsubscribe=unsubscribe,
+    )
+
+
 def build_message(
     digest: Digest,
     links: DigestLinks,
@@ -134,31 +259,8 @@ def build_message(
     sender: str,
     recipient: str,
     sees_emails: bool,
+    images: list[Chart] | None = None,
 ) -> bytes:
-    domain = sender_domain(sender)
-    images = charts(digest, domain)
-    text, html = render_parts(digest, links, images, sees_emails=sees_emails)
-    message = EmailMessage(policy=policy.SMTP)
-    message["From"] = sender
-    message["To"] = recipient
-    message["Subject"] = subject(digest)
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid("digest", domain=domain)
-    # Answered by nobody: auto-responders should stay quiet (RFC 3834).
-    message["Auto-Submitted"] = "auto-generated"
-    if links.unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{links.unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    html_part = message.get_payload()[1]
-    for chart in images:
-        html_part.add_related(
-            chart.png,
-            maintype="image",
-            subtype="png",
-            cid=f"<{chart.cid}>",
-            filename=f"{chart.cid.split('.', 1)[0]}.png",
-            disposition="inline",
-        )
-    return message.as_bytes()
+    """One message, prepared and filled in at once (the CLI, a single recipient)."""
+    prepared = prepare(digest, links=links, sender=sender, sees_emails=sees_emails, images=images)
+    return prepared.message(recipient, links.unsubscribe_url)

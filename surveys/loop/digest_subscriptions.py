@@ -159,3 +159,12 @@ def finish(
         subscription.covered_until = period.end
         subscription.last_sent_at = now
     session.flush()
+
+
+def release(session: Session, send_id: int) -> None:
+    """Give a claimed period back (nothing was handed over: the server was unreachable or
+    deferred it), so that a later pass sends it."""
+    send = session.get(DigestSend, send_id)
+    if send is not None:
+        session.delete(send)
+        session.flush()

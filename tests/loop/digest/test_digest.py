@@ -251,3 +251,56 @@ def test_the_cli_sends_one_now(app, project, answers, smtp_sink):
         args=["digest", "send", "--project", "999999", "--to", "boss@acme.test"]
     )
     assert missing.exit_code != 0 and "not found" in missing.output
+
+
+def test_a_deferred_digest_is_sent_later_and_a_refused_one_is_not_retried(
+    app, project, answers, smtp_sink
+):
+    subscribe(app, project.id, "busy@acme.test")
+    subscribe(app, project.id, "gone@acme.test")
+    smtp_sink.refuse["busy@acme.test"] = "451 4.3.0 try again later"
+    smtp_sink.refuse["gone@acme.test"] = "550 5.1.1 no such user"
+    assert run_pass(app) == 1  # the refused one is done with; the deferred one is given back
+    with app.app_context():
+        assert {s.status for s in db().query(DigestSend)} == {"failed"}
+    del smtp_sink.refuse["busy@acme.test"]
+    del smtp_sink.refuse["gone@acme.test"]
+    assert run_pass(app) == 1
+    assert len(digests_to(smtp_sink, "busy@acme.test")) == 1
+    assert digests_to(smtp_sink, "gone@acme.test") == []
+    with app.app_context():
+        assert sorted(s.status for s in db().query(DigestSend)) == ["failed", "sent"]
+
+
+def test_a_monthly_digest_covers_the_last_complete_month(app, api, project, answers, smtp_sink):
+    subscribe(app, project.id, "monthly@acme.test", cadence="monthly")
+    assert run_pass(app) == 1
+    [message] = digests_to(smtp_sink, "monthly@acme.test")
+    shown = metrics(html_of(message))
+    # June 2026 holds fay's 10, gus's 9 and hal's 2 (July's answers are not in it).
+    nps = api.get(
+        "/api/v1/metrics/nps?group_by=month&since=2025-11-01T00:00:00Z&until=2026-07-01T00:00:00Z"
+    ).json
+    june = next(b for b in nps["buckets"] if b["key"] == "2026-06")
+    assert june["responses"] == 3 and june["nps"] == 33.33
+    assert float(shown["nps"]) == june["nps"]
+    assert float(shown["margin_of_error"]) == june["margin_of_error"]
+    assert "month 2026-06" in message["Subject"]
+    assert "NPS per month" in html_of(message)
+
+
+def test_an_empty_project_pauses_and_the_cli_still_sends_its_digest(app, project, smtp_sink):
+    subscribe(app, project.id, "lead@acme.test")
+    assert run_pass(app) == 1
+    assert digests_to(smtp_sink, "lead@acme.test") == []  # paused: no feedback at all
+    result = app.test_cli_runner().invoke(
+        args=["digest", "send", "--project", str(project.id), "--to", "lead@acme.test"]
+    )
+    assert result.exit_code == 0, result.output
+    [message] = digests_to(smtp_sink, "lead@acme.test")
+    html = html_of(message)
+    assert "No scored answers in" in html and "No friction points yet" in html
+    assert message["Subject"].startswith("Acme: your NPS digest for week ")
+    # Only the trend (empty); no segment bar without answers. A member's copy can unsubscribe.
+    assert len(images(message)) == 1
+    assert message["List-Unsubscribe"].strip().startswith("<http://flywheel.test/d/")
