@@ -37,6 +37,13 @@ from surveys.themes.reading import list_points
 
 SURVEYS_SHOWN = 200
 GROUPS = ("quarter", "month", "week", "channel", "locale", "property")
+# Every format the API's export serves, named for people.
+FORMAT_NAMES = {
+    "csv": "CSV",
+    "ndjson": "NDJSON (JSON lines)",
+    "xlsx": "Excel (XLSX)",
+    "parquet": "Parquet",
+}
 
 
 @dataclass(frozen=True)
@@ -154,12 +161,11 @@ def _page(active: str | None, form: Mapping[str, str], problems: list[str], stat
         commands[kind.name] = api_command(kind, api_query(kind, chosen, project))
     return render_template(
         "app/export.html",
-        kinds=KINDS,
         active=active,
+        formats=[(f, FORMAT_NAMES.get(f, f)) for f in FORMATS],
         values=form,
         problems=problems,
         commands=commands,
-        formats=FORMATS,
         surveys=[(s.id, s.name) for s in surveys],
         points=[(p.id, p.label) for p in points],
         segments=[(s.value, s.value) for s in SEGMENTS],
