@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -376,28 +376,3 @@ def record_failed(
             event.next_attempt_at = now + RETRY_AFTER[event.attempts - 1]
     rule.last_status, rule.last_error = "failed", error[:1000]
     session.flush()
-
-
-def events_of(session: Session, project_id: int, rule_id: int, limit: int = 50) -> list[AlertEvent]:
-    """The rule's latest matches, newest first."""
-    get_rule(session, project_id, rule_id)
-    return list(
-        session.scalars(
-            select(AlertEvent)
-            .where(AlertEvent.rule_id == rule_id)
-            .order_by(AlertEvent.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def pending_count(session: Session, rule_id: int) -> int:
-    e = AlertEvent
-    return (
-        session.scalar(
-            select(func.count()).where(
-                e.rule_id == rule_id, and_(e.status.in_(("pending", "sending")))
-            )
-        )
-        or 0
-    )
