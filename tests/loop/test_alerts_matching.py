@@ -212,3 +212,14 @@ def test_erasing_a_person_removes_their_pending_matches(alert_app, alert_api, re
     body = receiver.posts[0].body
     assert body["blocks"][0]["text"]["text"] == "1 detractor answered"
     assert "my words" not in str(body)
+
+
+def test_the_worker_loop_runs_the_alerts_pass(alert_app, alert_api, receiver):
+    from service.worker.loop import run_once
+
+    assert run_once(alert_app)["alerts"] == 0
+    survey = make_survey(alert_api)
+    add_rule(alert_api, destination="slack", url=receiver.url(), group_seconds=0)
+    answer(alert_api, survey, "a", 0)
+    assert run_once(alert_app)["alerts"] == 1
+    assert len(receiver.posts) == 1
