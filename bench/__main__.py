@@ -25,6 +25,7 @@ BENCHMARKS = [
     ("clustering", "bench.bench_clustering", ["--data", str(DATA)]),
     ("webhooks", "bench.bench_webhooks", []),
     ("digest", "bench.bench_digest", []),
+    ("alerts", "bench.bench_alerts", []),
 ]
 
 

@@ -124,12 +124,9 @@ def _apply(rule: AlertRule, data: dict[str, Any], destinations: Destinations, *,
     destination = state["destination"]
     url = data.get("url")
     if destination in URL_DESTINATIONS:
-        if url is None and (
-            new
-            or rule.url_sealed is None
-            or "destination" in data
-            and data["destination"] != rule.destination
-        ):
+        # A URL is kept only for the same destination: a Slack hook is no Teams hook.
+        moved = data.get("destination", rule.destination) != rule.destination
+        if url is None and (new or rule.url_sealed is None or moved):
             raise _problem("url", f"a {destination} alert needs its incoming-webhook URL")
         if url is not None:
             if not isinstance(url, str) or len(url) > 2000 or not is_single_line(url):

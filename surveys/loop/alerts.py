@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from surveys.database.inserts import insert_or_ignore
+from surveys.clock import utcnow
 from surveys.loop.alert_rules import get_rule
 from surveys.loop.theme_growth import growing_points, latest_done_run
 from surveys.models import AlertEvent, AlertRule, PeriodAnswer, Project, SurveyResponse
@@ -30,6 +32,7 @@ from surveys.periods import period_of, previous_period
 from surveys.segments import Segment, in_segment
 
 BATCH = 1000
+MAX_BATCHES = 50
 LEASE = timedelta(minutes=5)
 # Theme growth is checked when a new run finishes, else once a day.
 THEME_CHECK_EVERY = timedelta(days=1)
@@ -43,6 +46,14 @@ RETRY_AFTER = (
 # One message names at most this many matches; the rest go in the next one.
 MAX_PER_MESSAGE = 200
 TEST_PREFIX = "test:"
+
+
+@dataclass(frozen=True)
+class Match:
+    subject: str
+    response_id: int | None
+    data: dict[str, Any]
+    occurred_at: datetime
 
 
 def active_rule_ids(session: Session) -> list[int]:
@@ -110,8 +121,19 @@ def answer_matches(rule: AlertRule, comment: str | None, properties: dict[str, A
     return True
 
 
-def match_answers(session: Session, rule: AlertRule, now: datetime) -> int:
-    """Matches among the answers above the rule's watermark; returns how many were new."""
+def match_answers(
+    session: Session,
+    rule: AlertRule,
+    now: datetime,
+    *,
+    batch: int = BATCH,
+    max_batches: int = MAX_BATCHES,
+) -> int:
+    """Matches among the answers above the rule's watermark; returns how many were new.
+
+    Reads up to `max_batches` keyset batches, so a backlog (a worker that was down) is worked
+    off over a few passes without one pass holding the rule for long.
+    """
     if rule.kind not in ("detractor", "promoter_to_detractor"):
         return 0
     project = session.get(Project, rule.project_id)
@@ -122,45 +144,70 @@ def match_answers(session: Session, rule: AlertRule, now: datetime) -> int:
     low = rule.settled_to
     if newest is None or newest <= low:
         return 0
-    rows = session.execute(
-        select(r.id, r.survey_id, r.person_id, r.score, r.comment, r.properties, r.created_at)
-        .where(
-            r.project_id == rule.project_id,
-            r.id > low,
-            r.id <= newest,
-            in_segment(r.score, Segment.DETRACTOR),
-            r.excluded.is_(False),
-        )
-        .order_by(r.id)
-        .limit(BATCH)
-    ).all()
-    high = rows[-1].id if len(rows) == BATCH else newest
-    candidates = [row for row in rows if answer_matches(rule, row.comment, row.properties)]
-    found = 0
-    if rule.kind == "detractor":
-        for row in candidates:
-            found += _add(session, rule, f"response:{row.id}", row.id, {}, min(row.created_at, now))
-    else:
-        found = _match_drops(session, rule, project, candidates, now)
+    # Only what the rule's conditions read: decoding every answer's properties costs most.
+    columns = [r.id, r.survey_id, r.person_id, r.created_at]
+    columns += [r.comment] if rule.comment_required else []
+    columns += [r.properties] if rule.property_key or rule.revenue_property else []
+    found, reached = 0, low
+    for _ in range(max_batches):
+        rows = session.execute(
+            select(*columns)
+            .where(
+                r.project_id == rule.project_id,
+                r.id > reached,
+                r.id <= newest,
+                in_segment(r.score, Segment.DETRACTOR),
+                r.excluded.is_(False),
+            )
+            .order_by(r.id)
+            .limit(batch)
+        ).all()
+        # A full batch ends at its last row; otherwise everything up to `newest` was seen.
+        reached = rows[-1].id if len(rows) == batch else newest
+        candidates = [
+            row
+            for row in rows
+            if answer_matches(rule, getattr(row, "comment", None), getattr(row, "properties", {}))
+        ]
+        if candidates and candidates[0].id <= rule.examined_to:
+            # The second look at a range: leave out what the first one stored.
+            candidates = _unmatched(session, rule, candidates)
+        if rule.kind == "detractor":
+            matches = [
+                Match(f"response:{row.id}", row.id, {}, min(row.created_at, now))
+                for row in candidates
+            ]
+        else:
+            matches = _drops(session, project, candidates, now)
+        found += _insert(session, rule, matches)
+        if reached >= newest:
+            break
     # Answers seen twice now are settled; a lower id committed late is caught the second time.
-    rule.settled_to = max(low, min(rule.examined_to, high))
-    rule.examined_to = max(rule.examined_to, high)
+    rule.settled_to = max(low, min(rule.examined_to, reached))
+    rule.examined_to = max(rule.examined_to, reached)
     session.flush()
     return found
 
 
-def _match_drops(
-    session: Session, rule: AlertRule, project: Project, rows: list[Any], now: datetime
-) -> int:
+def _unmatched(session: Session, rule: AlertRule, rows: list[Any]) -> list[Any]:
+    e = AlertEvent
+    stored = set(
+        session.scalars(
+            select(e.response_id).where(
+                e.rule_id == rule.id, e.response_id.between(rows[0].id, rows[-1].id)
+            )
+        )
+    )
+    return [row for row in rows if row.id not in stored]
+
+
+def _drops(session: Session, project: Project, rows: list[Any], now: datetime) -> list[Match]:
     """Detractor answers of people whose counted answer the quarter before was a promoter's."""
     if not rows:
-        return 0
-    previous = {
-        row.id: previous_period(
-            period_of(row.created_at, "quarter", project.time_zone), "quarter", project.time_zone
-        ).label
-        for row in rows
-    }
+        return []
+    zone = project.time_zone
+    quarter = {row.id: period_of(row.created_at, "quarter", zone) for row in rows}
+    previous = {rid: previous_period(q, "quarter", zone).label for rid, q in quarter.items()}
     pa = PeriodAnswer
     earlier = {
         (a.survey_id, a.person_id, a.period): a.score
@@ -173,38 +220,42 @@ def _match_drops(
             )
         )
     }
-    found = 0
+    matches = []
     for row in rows:
         label = previous[row.id]
         before = earlier.get((row.survey_id, row.person_id, label))
         if before is None:
             continue
         # One alert per person, survey and quarter: a second low answer is the same drop.
-        quarter = period_of(row.created_at, "quarter", project.time_zone).label
-        subject = f"drop:{row.survey_id}:{row.person_id}:{quarter}"
-        data = {"previous_score": before, "previous_period": label, "period": quarter}
-        found += _add(session, rule, subject, row.id, data, min(row.created_at, now))
-    return found
+        now_label = quarter[row.id].label
+        subject = f"drop:{row.survey_id}:{row.person_id}:{now_label}"
+        data = {"previous_score": before, "previous_period": label, "period": now_label}
+        matches.append(Match(subject, row.id, data, min(row.created_at, now)))
+    return matches
 
 
-def _add(
-    session: Session,
-    rule: AlertRule,
-    subject: str,
-    response_id: int | None,
-    data: dict[str, Any],
-    occurred_at: datetime,
-) -> int:
-    event = AlertEvent(
-        rule_id=rule.id,
-        subject=subject,
-        response_id=response_id,
-        data=data,
-        status="pending",
-        occurred_at=occurred_at,
-        attempts=0,
-    )
-    return 1 if insert_or_ignore(session, event) is not None else 0
+def _insert(session: Session, rule: AlertRule, matches: list[Match]) -> int:
+    """The matches not yet stored, in one statement; returns how many were new."""
+    if not matches:
+        return 0
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = AlertEvent.__table__
+    created = utcnow()
+    rows = [
+        {
+            "rule_id": rule.id,
+            "subject": m.subject,
+            "response_id": m.response_id,
+            "data": m.data,
+            "status": "pending",
+            "occurred_at": m.occurred_at,
+            "attempts": 0,
+            "created_at": created,
+        }
+        for m in matches
+    ]
+    stmt = insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return len(session.execute(stmt, rows).all())
 
 
 def check_themes(session: Session, rule: AlertRule, now: datetime) -> int:
@@ -236,7 +287,7 @@ def check_themes(session: Session, rule: AlertRule, now: datetime) -> int:
             "z": round(growth.z, 4),
             "p_value": growth.p_value,
         }
-        found += _add(session, rule, f"theme:{growth.period}:{digest}", None, data, now)
+        found += _insert(session, rule, [Match(f"theme:{growth.period}:{digest}", None, data, now)])
     rule.theme_run_id = run.id
     rule.theme_checked_at = now
     session.flush()
@@ -325,28 +376,3 @@ def record_failed(
             event.next_attempt_at = now + RETRY_AFTER[event.attempts - 1]
     rule.last_status, rule.last_error = "failed", error[:1000]
     session.flush()
-
-
-def events_of(session: Session, project_id: int, rule_id: int, limit: int = 50) -> list[AlertEvent]:
-    """The rule's latest matches, newest first."""
-    get_rule(session, project_id, rule_id)
-    return list(
-        session.scalars(
-            select(AlertEvent)
-            .where(AlertEvent.rule_id == rule_id)
-            .order_by(AlertEvent.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def pending_count(session: Session, rule_id: int) -> int:
-    e = AlertEvent
-    return (
-        session.scalar(
-            select(func.count()).where(
-                e.rule_id == rule_id, and_(e.status.in_(("pending", "sending")))
-            )
-        )
-        or 0
-    )

@@ -196,3 +196,30 @@ def test_an_answer_committed_after_a_higher_id_was_examined_is_still_matched(
     with alert_app.app_context():
         rule = db().scalars(select(AlertRule)).one()
         assert (rule.settled_to, rule.examined_to) == (late["id"], late["id"] + 1)
+
+
+def test_erasing_a_person_removes_their_pending_matches(alert_app, alert_api, receiver):
+    survey = make_survey(alert_api)
+    add_rule(alert_api, destination="slack", url=receiver.url(), group_seconds=60)
+    gone = answer(alert_api, survey, "gone", 1, comment="my words")
+    answer(alert_api, survey, "stays", 2)
+    start = utcnow()
+    assert run_pass(alert_app, start + timedelta(seconds=5)) == 0
+    assert len(_events(alert_app)) == 2
+    assert alert_api.delete(f"/api/v1/people/{gone['person_id']}").status_code == 204
+    assert _events(alert_app) == [("response", "pending")]
+    assert run_pass(alert_app, start + timedelta(seconds=90)) == 1
+    body = receiver.posts[0].body
+    assert body["blocks"][0]["text"]["text"] == "1 detractor answered"
+    assert "my words" not in str(body)
+
+
+def test_the_worker_loop_runs_the_alerts_pass(alert_app, alert_api, receiver):
+    from service.worker.loop import run_once
+
+    assert run_once(alert_app)["alerts"] == 0
+    survey = make_survey(alert_api)
+    add_rule(alert_api, destination="slack", url=receiver.url(), group_seconds=0)
+    answer(alert_api, survey, "a", 0)
+    assert run_once(alert_app)["alerts"] == 1
+    assert len(receiver.posts) == 1
