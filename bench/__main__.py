@@ -26,6 +26,7 @@ BENCHMARKS = [
     ("webhooks", "bench.bench_webhooks", []),
     ("digest", "bench.bench_digest", []),
     ("alerts", "bench.bench_alerts", []),
+    ("triage_export", "bench.bench_triage_export", []),
 ]
 
 

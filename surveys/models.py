@@ -311,6 +311,10 @@ class FrictionPoint(Base):
     trend_direction: Mapped[str | None] = mapped_column(String(16))
     trend_slope: Mapped[float | None] = mapped_column(Float)
     quotes: Mapped[list[Any]] = mapped_column(default=list)
+    # Theme edits (surveys/themes/edits.py): hidden from the lists; merged into another point
+    # of the same run (its responses moved there; later answers of its cluster go there too).
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ThemeAssignment(Base):
@@ -679,3 +683,22 @@ class FollowUpSettings(Base):
     # The opening pass has looked at every response up to this id.
     scanned_until_id: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class ThemeEdit(Base):
+    """A team member's edit of a friction point (rename, merge, hide), kept so later runs
+    apply it again to the themes that match (surveys/themes/edits.py)."""
+
+    __tablename__ = "theme_edits"
+    __table_args__ = (Index("ix_theme_edits_project", "project_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # rename | merge | hide
+    # The top terms of the edited point (for a merge, of the point kept) when the edit was
+    # made: what a later run's points are matched against.
+    terms: Mapped[list[Any]] = mapped_column(default=list)
+    # A merge: the top terms of the point merged away.
+    other_terms: Mapped[list[Any]] = mapped_column(default=list)
+    label: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from surveys.clock import to_naive_utc
 from surveys.database.paging import Page, keyset_page, newest_first_page
@@ -60,18 +60,20 @@ def _in_theme(project_id: int, theme_id: int) -> ColumnElement[bool]:
     return SurveyResponse.id.in_(assigned)
 
 
-def _triage(f: ResponseFilters) -> list[ColumnElement[bool]]:
-    r, fu = SurveyResponse, FollowUp
+def _triage(project_id: int, f: ResponseFilters) -> list[ColumnElement[bool]]:
+    # Aliases: a statement that joins these tables itself (the export joins the follow-up)
+    # must not swallow the filters' subqueries by auto-correlation.
+    r, fu, rt = SurveyResponse, aliased(FollowUp), aliased(ResponseTag)
     conds: list[ColumnElement[bool]] = []
     if f.tag_id is not None:
-        tagged = select(ResponseTag.response_id).where(ResponseTag.tag_id == f.tag_id)
-        conds.append(r.id.in_(tagged))
+        conds.append(r.id.in_(select(rt.response_id).where(rt.tag_id == f.tag_id)))
     if f.follow_up_status == "none":
-        conds.append(~r.id.in_(select(fu.response_id).where(fu.project_id == r.project_id)))
+        conds.append(~r.id.in_(select(fu.response_id).where(fu.project_id == project_id)))
     elif f.follow_up_status is not None:
         conds.append(r.id.in_(select(fu.response_id).where(fu.status == f.follow_up_status)))
     if f.owner_email is not None:
-        owner = select(User.id).where(User.email == f.owner_email.strip().lower())
+        member = aliased(User)
+        owner = select(member.id).where(member.email == f.owner_email.strip().lower())
         conds.append(r.id.in_(select(fu.response_id).where(fu.owner_id.in_(owner))))
     if f.overdue_at is not None:
         late = select(fu.response_id).where(
@@ -108,7 +110,7 @@ def response_conditions(project_id: int, f: ResponseFilters) -> list[ColumnEleme
         # As text on both databases: SQLite's JSON_EXTRACT gives a number for 10, which would
         # not equal '10'.
         conds.append(cast(r.properties[name].as_string(), String) == f.property_value)
-    conds.extend(_triage(f))
+    conds.extend(_triage(project_id, f))
     return conds
 
 

@@ -1,4 +1,5 @@
-"""triage: tags, notes and follow-ups on responses, and the project's follow-up settings
+"""triage: tags, notes and follow-ups on responses, the project's follow-up settings, and
+theme edits (rename, merge, hide) with the friction points' hidden and merged-into columns
 
 Revision ID: 0013_triage
 Revises: 0012_digests
@@ -130,8 +131,38 @@ def upgrade() -> None:
     )
     op.create_index("ix_response_tags_tag", "response_tags", ["tag_id", "response_id"])
 
+    op.create_table(
+        "theme_edits",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("terms", sa.JSON(), nullable=False),
+        sa.Column("other_terms", sa.JSON(), nullable=False),
+        sa.Column("label", sa.String(length=255), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["projects.id"],
+            name=op.f("fk_theme_edits_project_id_projects"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_theme_edits")),
+    )
+    op.create_index("ix_theme_edits_project", "theme_edits", ["project_id", "id"])
+    # Plain ADD COLUMNs: a batch rebuild of friction_points on SQLite would drop the table and
+    # cascade to its assignments.
+    op.add_column(
+        "friction_points",
+        sa.Column("hidden", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("friction_points", sa.Column("merged_into_id", sa.Integer(), nullable=True))
+
 
 def downgrade() -> None:
+    op.drop_column("friction_points", "merged_into_id")
+    op.drop_column("friction_points", "hidden")
+    op.drop_index("ix_theme_edits_project", table_name="theme_edits")
+    op.drop_table("theme_edits")
     op.drop_index("ix_response_tags_tag", table_name="response_tags")
 
     op.drop_table("response_tags")

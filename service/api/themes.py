@@ -9,9 +9,12 @@ from service.pagination import decode_cursor, page_response, page_schema
 from service.schemas.responses import ResponseSchema
 from service.schemas.themes import (
     IMPACT_DESCRIPTION,
+    THEME_EDIT_DESCRIPTION,
     FrictionPointSchema,
     ThemeListArgs,
     ThemeListSchema,
+    ThemeMergeSchema,
+    ThemePatchSchema,
     ThemeResponseArgs,
     ThemeRunCreateSchema,
     ThemeRunListArgs,
@@ -19,7 +22,7 @@ from service.schemas.themes import (
 )
 from surveys.clock import utcnow
 from surveys.response_context import attach_contexts
-from surveys.themes import reading, runs
+from surveys.themes import edits, reading, runs
 
 bp = api_blueprint("themes", __name__, "Friction points: complaint themes ranked by cost.")
 
@@ -63,7 +66,9 @@ def read_run(run_id):
 @bp.doc(description=IMPACT_DESCRIPTION)
 def list_themes(args):
     """The ranked friction points of a run (default: the newest done run)."""
-    run, points = reading.list_points(db(), current_project().id, args.get("run_id"), args["sort"])
+    run, points = reading.list_points(
+        db(), current_project().id, args.get("run_id"), args["sort"], hidden=args["hidden"]
+    )
     return {"run": run, "sort": args["sort"], "items": points}
 
 
@@ -90,3 +95,31 @@ def theme_responses(args, point_id):
     )
     attach_contexts(session, project_id, page.items)
     return page_response(page, ResponseSchema())
+
+
+@bp.route("/themes/<int:point_id>", methods=["PATCH"])
+@bp.arguments(ThemePatchSchema)
+@bp.response(200, FrictionPointSchema)
+@bp.doc(description=THEME_EDIT_DESCRIPTION)
+def edit_theme(data, point_id):
+    """Rename a theme or hide it (and later runs' matching themes)."""
+    session, project_id, now = db(), current_project().id, utcnow()
+    point = reading.get_point(session, project_id, point_id)
+    if "label" in data:
+        point = edits.rename(session, project_id, point_id, data["label"], now)
+    if "hidden" in data:
+        point = edits.set_hidden(session, project_id, point_id, data["hidden"], now)
+    session.commit()
+    return point
+
+
+@bp.route("/themes/<int:point_id>/merge", methods=["POST"])
+@bp.arguments(ThemeMergeSchema)
+@bp.response(200, FrictionPointSchema)
+@bp.doc(description=THEME_EDIT_DESCRIPTION)
+def merge_themes(data, point_id):
+    """Merge another theme of the same run into this one."""
+    session = db()
+    point = edits.merge(session, current_project().id, point_id, data["theme_id"], utcnow())
+    session.commit()
+    return point

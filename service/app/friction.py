@@ -4,12 +4,16 @@ domain function as `GET /api/v1/themes`."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from service.app import charts
 from service.app.shell import bp, team
 from service.db import db
+from surveys.accounts.roles import Role
+from surveys.clock import utcnow
+from surveys.errors import Invalid
+from surveys.themes import edits
 from surveys.themes.reading import SORTS, list_points
 
 SORT_LABELS = {
@@ -39,4 +43,46 @@ def friction_points():  # noqa: ANN201
         return render_template("app/friction.html", problem=problem, **page), 422
     run, points = list_points(db(), team().project.id, None, sort)
     sparks = {p.id: share_sparkline(p.trend) for p in points}
-    return render_template("app/friction.html", run=run, points=points, sparks=sparks, **page)
+    role = team().role
+    return render_template(
+        "app/friction.html",
+        run=run,
+        points=points,
+        sparks=sparks,
+        can_edit=role is not None and role.at_least(Role.EDITOR),
+        **page,
+    )
+
+
+def _edited(message: str):  # noqa: ANN202
+    db().commit()
+    flash(message, "success")
+    return redirect(url_for("app.friction_points"))
+
+
+@bp.post("/friction-points/<int:point_id>/label", endpoint="edit_theme")
+def edit_theme(point_id: int):  # noqa: ANN201
+    try:
+        point = edits.rename(
+            db(), team().project.id, point_id, request.form.get("label", ""), utcnow()
+        )
+    except Invalid as exc:
+        flash(exc.message[:1].upper() + exc.message[1:] + ".", "error")
+        return redirect(url_for("app.friction_points"))
+    return _edited(f"Renamed to “{point.label}”.")
+
+
+@bp.post("/friction-points/<int:point_id>/hide", endpoint="hide_theme")
+def hide_theme(point_id: int):  # noqa: ANN201
+    point = edits.set_hidden(db(), team().project.id, point_id, True, utcnow())
+    return _edited(f"“{point.label}” is hidden.")
+
+
+@bp.post("/friction-points/<int:point_id>/merge", endpoint="merge_theme")
+def merge_theme(point_id: int):  # noqa: ANN201
+    other = request.form.get("theme_id", "")
+    if not other.isdigit():
+        flash("Choose the theme to merge.", "error")
+        return redirect(url_for("app.friction_points"))
+    point = edits.merge(db(), team().project.id, point_id, int(other), utcnow())
+    return _edited(f"Merged into “{point.label}”.")

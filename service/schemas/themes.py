@@ -140,11 +140,36 @@ class FrictionPointSchema(Schema):
     )
     trend_slope = fields.Float(allow_none=True)
     quotes = fields.List(fields.Nested(QuoteSchema))
+    hidden = fields.Boolean(metadata={"description": "Hidden by a team member (or merged away)."})
+    merged_into_id = fields.Integer(
+        allow_none=True, metadata={"description": "The theme this one was merged into."}
+    )
 
 
 class ThemeListArgs(Schema):
     run_id = id_field(metadata={"description": "Default: the newest done run."})
     sort = fields.String(load_default="impact", validate=validate.OneOf(list(SORTS)))
+    hidden = fields.Boolean(
+        load_default=False, metadata={"description": "true: list hidden themes too."}
+    )
+
+
+THEME_EDIT_DESCRIPTION = """Rename a theme (`label`) or hide it from the lists (`hidden`), and
+merge another theme of the same run into it (`POST /themes/{id}/merge`): its responses move
+here and it is listed no more. Edits are kept and applied again when a later run finishes, to
+the theme of the new run whose top terms overlap the edited theme's most: the Jaccard overlap of
+the first 10 top terms of each, at least 0.4 (a merge needs both of its themes to match)."""
+
+
+class ThemePatchSchema(Schema):
+    label = fields.String(validate=validate.Length(min=1, max=255))
+    hidden = fields.Boolean()
+
+
+class ThemeMergeSchema(Schema):
+    theme_id = id_field(
+        required=True, metadata={"description": "The theme merged into this one (same run)."}
+    )
 
 
 class ThemeListSchema(Schema):

@@ -55,11 +55,15 @@ def assign_new(session: Session, run: ThemeRun, *, batch: int = BATCH) -> int:
         return 0
     model = load_model(io.BytesIO(run.model))
     labels = model.predict([row.comment for row in rows])
-    point_of = dict(
-        session.execute(
-            select(FrictionPoint.cluster, FrictionPoint.id).where(FrictionPoint.run_id == run.id)
-        ).all()
-    )
+    # A point merged into another sends its cluster's answers to the point it went into.
+    point_of = {
+        cluster: merged_into or point_id
+        for cluster, point_id, merged_into in session.execute(
+            select(FrictionPoint.cluster, FrictionPoint.id, FrictionPoint.merged_into_id).where(
+                FrictionPoint.run_id == run.id
+            )
+        )
+    }
     session.execute(
         insert(ThemeAssignment),
         [

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ml import ThemeModel, make_label
-from surveys.models import FrictionPoint, SurveyResponse, ThemeAssignment, ThemeRun
+from surveys.models import FrictionPoint, SurveyResponse, ThemeAssignment, ThemeEdit, ThemeRun
 from surveys.response_context import latest_done_run_id
 from surveys.themes.runs import RunParams, queue_run
 
@@ -50,6 +50,7 @@ def forget_comments(
         return
     model = ThemeModel()
     points = session.scalars(select(FrictionPoint).where(FrictionPoint.run_id.in_(run_ids))).all()
+    gone: set[str] = set()
     for point in points:
         quotes = [q for q in point.quotes or [] if q.get("response_id") not in erased]
         if len(quotes) != len(point.quotes or []):
@@ -58,8 +59,10 @@ def forget_comments(
             with closing(_remaining_comments(session, point, erased)) as comments:
                 kept = model.terms_in(point.top_terms or [], comments)
             if kept != point.top_terms:
+                gone |= set(point.top_terms or []) - set(kept)
                 point.top_terms = kept
                 point.label = make_label(kept)[:LABEL_CHARS]
+    _forget_edit_terms(session, project_id, gone)
     dropped = set(
         session.scalars(
             update(ThemeRun)
@@ -73,6 +76,18 @@ def forget_comments(
     if newest in dropped:
         _queue_refit(session, project_id, session.get(ThemeRun, newest), now)
     session.flush()
+
+
+def _forget_edit_terms(session: Session, project_id: int, gone: set[str]) -> None:
+    """Theme edits keep a copy of their themes' top terms to match later runs by: the terms
+    taken out of the themes go out of those copies too."""
+    if not gone:
+        return
+    for edit in session.scalars(select(ThemeEdit).where(ThemeEdit.project_id == project_id)):
+        terms = [t for t in edit.terms or [] if t not in gone]
+        other = [t for t in edit.other_terms or [] if t not in gone]
+        if terms != edit.terms or other != edit.other_terms:
+            edit.terms, edit.other_terms = terms, other
 
 
 def _remaining_comments(session: Session, point: FrictionPoint, erased: set[int]):

@@ -111,7 +111,12 @@ def fit_run(
     run.unassigned_share = round((len(texts) - assigned) / len(texts), 4)
     run.message = None
     report(1.0, "done")
-    return _finish(session, run, counts, started, timer, now)
+    _finish(session, run, counts, started, timer, now)
+    # Imported here: the edits module reads and measures through this one.
+    from surveys.themes.edits import apply_edits
+
+    apply_edits(session, run, now)
+    return run
 
 
 def _finish(
@@ -220,7 +225,22 @@ def _measure(
         point.trend = s.trend or []
         point.trend_direction = s.trend_direction
         point.trend_slope = s.trend_slope
-    ranked = sorted(points.values(), key=lambda p: (-p.nps_impact, -p.size, p.cluster))
+    ranked = sorted(
+        points.values(),
+        key=lambda p: (p.merged_into_id is not None, -p.nps_impact, -p.size, p.cluster),
+    )
     for rank, point in enumerate(ranked, start=1):
         point.rank = rank
     session.flush()
+
+
+def measure_run(session: Session, run: ThemeRun, tz_name: str, now: datetime) -> None:
+    """Measure a finished run's points again (after a merge moved responses between them)."""
+    params = RunParams.from_json(run.params)
+    counts = run.counts or {}
+    points = {
+        p.cluster: p
+        for p in session.scalars(select(FrictionPoint).where(FrictionPoint.run_id == run.id))
+    }
+    totals = (int(counts.get("comments") or 0), int(counts.get("respondents") or 0))
+    _measure(session, run, params, points, totals, tz_name, now)

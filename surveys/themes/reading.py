@@ -36,14 +36,24 @@ def resolve_run(session: Session, project_id: int, run_id: int | None) -> ThemeR
 
 
 def list_points(
-    session: Session, project_id: int, run_id: int | None, sort: str = "impact"
+    session: Session,
+    project_id: int,
+    run_id: int | None,
+    sort: str = "impact",
+    *,
+    hidden: bool = False,
 ) -> tuple[ThemeRun | None, list[FrictionPoint]]:
+    """A run's points in `sort` order; hidden ones (and those merged away) only with
+    `hidden`."""
     if sort not in SORTS:
         raise Invalid(f"unknown sort {sort!r}", {"sort": [f"one of {', '.join(SORTS)}"]})
     run = resolve_run(session, project_id, run_id)
     if run is None:
         return None, []
-    points = session.scalars(select(FP).where(FP.run_id == run.id).order_by(*SORTS[sort])).all()
+    stmt = select(FP).where(FP.run_id == run.id)
+    if not hidden:
+        stmt = stmt.where(FP.hidden.is_(False))
+    points = session.scalars(stmt.order_by(*SORTS[sort])).all()
     return run, list(points)
 
 

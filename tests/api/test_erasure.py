@@ -89,6 +89,16 @@ def everything_shown(api, client, survey_id: int, link: str) -> str:
     return "\n".join(shown).lower()
 
 
+def edit_terms(app) -> str:
+    """Every term the kept theme edits hold, as one text."""
+
+    from surveys.models import ThemeEdit
+
+    with app.app_context():
+        edits = db().scalars(select(ThemeEdit)).all()
+        return " ".join(t for e in edits for t in [*e.terms, *e.other_terms]).lower()
+
+
 def model_words(app) -> str:
     """Every term and label the saved theme models keep, as one text."""
     words = []
@@ -131,6 +141,10 @@ def test_erasure_leaves_no_copy_of_the_persons_words(app, api, client):
     popup = next(p for p in points if "zorblax" in p["top_terms"])
     assert "zorblax" in popup["label"] or "quokka" in popup["label"]
     assert any("quokka" in q["text"] for q in popup["quotes"])
+    # A rename keeps the theme's top terms, her words among them, to match later runs by.
+    r = api.patch(f"/api/v1/themes/{popup['id']}", json={"label": "Popup complaints"})
+    assert r.status_code == 200
+    assert "zorblax" in edit_terms(app)
     before = everything_shown(api, client, survey, link)
     assert all(needle.lower() in before for needle in NEEDLES)
     assert "zorblax" in model_words(app)
@@ -140,6 +154,7 @@ def test_erasure_leaves_no_copy_of_the_persons_words(app, api, client):
     after = everything_shown(api, client, survey, link)
     assert [n for n in NEEDLES if n.lower() in after] == []
     assert [w for w in ("zorbl", "quokk") if w in model_words(app)] == []
+    assert [w for w in ("zorbl", "quokk") if w in edit_terms(app)] == []
     # Her theme keeps the words the remaining comment still says, in their order of weight.
     kept = api.get(f"/api/v1/themes/{popup['id']}").json
     assert kept["top_terms"] == [t for t in popup["top_terms"] if t in OTHERS_SAY[-1].lower()]

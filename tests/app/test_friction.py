@@ -53,3 +53,30 @@ def test_an_unknown_order_is_a_clear_422(team, owner):
     r = team.get("/app/friction-points?sort=colour")
     assert r.status_code == 422
     assert "That order is not known" in r.get_data(as_text=True)
+
+
+def test_editors_rename_merge_and_hide_viewers_cannot(app, team, editor, viewer, api, fitted):
+    from tests.app.conftest import TeamClient
+
+    points = api.get("/api/v1/themes").json["items"]
+    first, second, third = points[0]["id"], points[1]["id"], points[2]["id"]
+    watcher = TeamClient(app.test_client())
+    watcher.sign_in(viewer.email)
+    watcher.get("/app/friction-points")
+    assert watcher.post(f"/app/friction-points/{first}/label", {"label": "x"}).status_code == 403
+    team.sign_in(editor.email)
+    page = team.get("/app/friction-points").get_data(as_text=True)
+    assert f'action="/app/friction-points/{first}/merge"' in page
+    r = team.post(f"/app/friction-points/{first}/label", {"label": "Sign-in trouble"})
+    assert r.status_code == 302
+    assert "<h3>Sign-in trouble</h3>" in team.get("/app/friction-points").get_data(as_text=True)
+    r = team.post(f"/app/friction-points/{first}/merge", {"theme_id": str(second)})
+    assert r.status_code == 302
+    assert team.post(f"/app/friction-points/{third}/hide", {}).status_code == 302
+    page = team.get("/app/friction-points").get_data(as_text=True)
+    assert "3 themes, ranked by NPS impact" in page
+    merged = api.get(f"/api/v1/themes/{first}").json
+    assert merged["size"] == points[0]["size"] + points[1]["size"]
+    r = team.post(f"/app/friction-points/{first}/label", {"label": " "})
+    assert r.status_code == 302
+    assert api.get(f"/api/v1/themes/{first}").json["label"] == "Sign-in trouble"

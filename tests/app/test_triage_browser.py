@@ -103,3 +103,32 @@ def test_triage_panels_fit_a_phone(mail_app, site, browser):  # noqa: F811
     overflow = tab.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     _shoot(tab, "person-triage-phone.png")
+
+
+def test_the_friction_page_edits_pass_axe(mail_app, site, browser):  # noqa: F811
+    from service.worker.loop import run_once
+    from tests.themes.corpus import UNTIL, load
+
+    keys = make_project(mail_app, "Acme")
+    api = Api(mail_app.test_client(), keys)
+    load(api, mail_app)
+    api.post("/api/v1/themes/runs", json={"until": UNTIL, "n_themes": 5})
+    assert run_once(mail_app)["theme_runs"] == 1
+    editor = add_user(mail_app, keys.id, "editor@acme.test", Role.EDITOR)
+    for width, name in ((1280, "desktop"), (375, "phone")):
+        tab = visit(browser, site, viewport={"width": width, "height": 900})
+        tab.go("/app/sign-in")
+        tab.sign_in(editor.email)
+        tab.page.wait_for_url(f"{site}/app/")
+        tab.go("/app/friction-points")
+        tab.page.locator(".point summary").first.click()
+        tab.audit()
+        overflow = tab.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0
+        _shoot(tab, f"friction-edit-{name}.png")
+    # Rename by keyboard: the name field, a new name, Enter.
+    field = tab.page.locator(".point input[name=label]").first
+    field.fill("Sign-in trouble")
+    field.press("Enter")
+    tab.page.wait_for_url(f"{site}/app/friction-points")
+    assert tab.page.get_by_role("heading", name="Sign-in trouble").count() == 1

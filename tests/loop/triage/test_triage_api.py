@@ -118,3 +118,38 @@ def test_settings_validation(api):
         "/api/v1/follow-up-settings", json={"enabled": True, "owner_property": "account_owner"}
     )
     assert r.json["enabled"] is True and r.json["owner_property"] == "account_owner"
+
+
+def test_exports_take_the_triage_filters(api, survey_id, ana):
+    """The export joins the follow-up itself: its filters must still pick the right rows."""
+    import csv
+    import io
+
+    tag = api.post("/api/v1/tags", json={"name": "billing"}).json["id"]
+    a, b, c = (
+        answer(api, survey_id, "a", 2),
+        answer(api, survey_id, "b", 5),
+        answer(api, survey_id, "c", 9),
+    )
+    api.put(f"/api/v1/responses/{a['id']}/tags/{tag}")
+    api.patch(
+        f"/api/v1/responses/{a['id']}/follow-up",
+        json={"owner_email": "ana@acme.test", "due_at": "2020-01-01T00:00:00Z"},
+    )
+    api.patch(f"/api/v1/responses/{b['id']}/follow-up", json={"status": "resolved", "reason": "ok"})
+
+    def exported(query):
+        r = api.get(f"/api/v1/export/responses?format=csv&{query}")
+        assert r.status_code == 200, r.get_data(as_text=True)[:300]
+        rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+        return [int(row["response_id"]) for row in rows], rows
+
+    assert exported("status=none")[0] == [c["id"]]
+    assert exported("status=resolved")[0] == [b["id"]]
+    assert exported("owner=ana@acme.test&overdue=true")[0] == [a["id"]]
+    ids, rows = exported(f"tag_id={tag}")
+    assert ids == [a["id"]]
+    assert rows[0]["tags"] == "billing" and rows[0]["follow_up_owner"] == "ana@acme.test"
+    assert rows[0]["follow_up_status"] == "new" and rows[0]["follow_up_due_at"].startswith("2020")
+    m = api.get(f"/api/v1/export/metrics?survey_id={survey_id}&status=none")
+    assert m.status_code == 200
