@@ -21,6 +21,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("app.responses", "Responses"),
     NavItem("app.movement", "Movement"),
     NavItem("app.users", "Users", Role.OWNER),
+    NavItem("app.surveys", "Surveys"),
 )
 
 

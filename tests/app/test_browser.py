@@ -95,7 +95,13 @@ def test_sign_in_switch_project_and_sign_out(mail_app, site, browser):
     assert tab.page.locator("main .lede").inner_text() == "Beta product"
     # A viewer in Beta: no Users entry in the menu.
     menu = tab.page.get_by_role("navigation", name="Main").get_by_role("link")
-    assert menu.all_inner_texts() == ["Overview", "Friction points", "Responses", "Movement"]
+    assert menu.all_inner_texts() == [
+        "Overview",
+        "Friction points",
+        "Responses",
+        "Movement",
+        "Surveys",
+    ]
     tab.audit()
     tab.go("/app/users")
     expect(tab.page.get_by_role("heading", name="Not allowed")).to_be_visible()
