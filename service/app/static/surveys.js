@@ -8,9 +8,10 @@
     const buttons = Array.from(form.querySelectorAll("button[data-preview]"));
     let timer = null;
     // Each preview button posts the form's current values into its frame, as a click would.
+    // One at a time: a form's submission still waiting to start is replaced by its next one.
     const refresh = () => {
       timer = null;
-      buttons.forEach((button) => form.requestSubmit(button));
+      buttons.forEach((button, i) => setTimeout(() => form.requestSubmit(button), i * 100));
     };
     const later = () => {
       if (timer !== null) clearTimeout(timer);
