@@ -12,10 +12,12 @@ lead to a team-app page that records nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from email.utils import make_msgid
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from service.app.mailer import MailNotSent, public_link, send_built_message
@@ -52,6 +54,13 @@ WIDGET_WORDS = {
 }
 SEGMENT_SCORES = {"promoter": "9–10", "passive": "7–8", "detractor": "0–6"}
 TEST_PREFIX = "[Test] "
+_BODY = re.compile(r"<body[^>]*>")
+SUBJECT_LABEL = "Subject:"
+SUBJECT_LINE = (
+    '<p style="margin:0;padding:10px 16px;background:#fff;border-bottom:1px solid #e4e7eb;'
+    'font:14px/1.4 -apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1f2933;">'
+    "<strong>{label}</strong> {subject}</p>"
+)
 TEXT_NAMES = ("question", "email_subject", "email_intro", "followup")
 
 
@@ -97,7 +106,11 @@ def _framed(body: str, policy: str) -> Response:
 def _email_preview(texts: dict, locale: str) -> Response:
     # Links that go nowhere: a preview is looked at, not answered.
     parts = render_email(_email(texts, locale, ["#"] * len(SCORES), "#"))
-    return _framed(parts.html, EMAIL_CSP)
+    # The subject is in the message's header, not its HTML: shown above the body, as a mail
+    # client would.
+    subject = Markup(SUBJECT_LINE).format(label=SUBJECT_LABEL, subject=parts.subject)
+    html = _BODY.sub(lambda m: m.group(0) + str(subject), parts.html, count=1)
+    return _framed(html, EMAIL_CSP)
 
 
 def _widget_preview(texts: dict, locale: str) -> Response:

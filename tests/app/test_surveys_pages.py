@@ -216,7 +216,10 @@ def test_previews_stand_alone_under_their_own_policy(app, project, editor_team):
     unsaved = {**FORM, "texts-0-email_subject": "Not saved <b>yet</b>", "product_name": "Zed"}
     posted = editor_team.post("/app/surveys/preview/email", unsaved)
     assert posted.headers["Content-Security-Policy"] == policy
-    assert "<title>Not saved &lt;b&gt;yet&lt;/b&gt;</title>" in posted.get_data(as_text=True)
+    posted_html = posted.get_data(as_text=True)
+    assert "<title>Not saved &lt;b&gt;yet&lt;/b&gt;</title>" in posted_html
+    assert "<strong>Subject:</strong> Not saved &lt;b&gt;yet&lt;/b&gt;</p>" in posted_html
+    assert '<body style="margin:0;padding:0;background:#f4f5f7;"><p style=' in posted_html
     builtin = editor_team.get("/app/surveys/preview/widget?locale=zh").get_data(as_text=True)
     assert "您有多大可能向朋友或同事推荐我们？" in builtin
     # Every other page keeps the strict policy and refuses to be framed.
@@ -225,34 +228,43 @@ def test_previews_stand_alone_under_their_own_policy(app, project, editor_team):
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 
 
-def test_the_lists_counts_are_the_apis(app, client, project, editor_team):
-    survey_id = create(editor_team)
+# Five invitations: three sent (two answered), one bounced, one still scheduled.
+OUTBOX = [
+    ("sent", None, True),
+    ("sent", None, True),
+    ("sent", None, False),
+    ("failed", "bounce: 550 no such user", False),
+    ("scheduled", None, False),
+]
+
+
+def add_invitations(app, project_id: int, survey_id: int, rows) -> None:
+    """Outbox rows as the worker leaves them, each for a new person."""
     now = datetime(2026, 1, 5, 10, 0)
     with app.app_context():
-        people = [Person(project_id=project.id, email=f"p{i}@x.test") for i in range(5)]
-        db().add_all(people)
-        db().flush()
-        rows = [
-            ("sent", None, now),
-            ("sent", None, now),
-            ("sent", None, None),
-            ("failed", "bounce: 550 no such user", None),
-            ("scheduled", None, None),
-        ]
-        for person, (status, error, responded) in zip(people, rows, strict=True):
+        start = db().query(Person).filter_by(project_id=project_id).count()
+        for i, (status, error, answered) in enumerate(rows, start):
+            person = Person(project_id=project_id, email=f"p{i}@x.test")
+            db().add(person)
+            db().flush()
             db().add(
                 Invitation(
-                    project_id=project.id,
+                    project_id=project_id,
                     survey_id=survey_id,
                     person_id=person.id,
                     window_key="2026Q1",
                     status=status,
                     error=error,
                     due_at=now,
-                    responded_at=responded,
+                    responded_at=now if answered else None,
                 )
             )
         db().commit()
+
+
+def test_the_lists_counts_are_the_apis(app, client, project, editor_team):
+    survey_id = create(editor_team)
+    add_invitations(app, project.id, survey_id, OUTBOX)
     api = Api(client, project).get(f"/api/v1/surveys/{survey_id}/invitations/stats").get_json()
     page = editor_team.get("/app/surveys").get_data(as_text=True)
     shown = dict(re.findall(r'data-metric="(\w+)" data-value="([^"]*)"', page))
