@@ -23,6 +23,7 @@ BENCHMARKS = [
     ("dispatch", "bench.bench_dispatch", []),
     ("export", "bench.bench_export", []),
     ("clustering", "bench.bench_clustering", ["--data", str(DATA)]),
+    ("surveys-page", "bench.bench_surveys_page", []),
 ]
 
 

@@ -109,7 +109,8 @@ def main() -> None:
         migrate.upgrade(app.extensions["db_engine"])
         started = time.perf_counter()
         secret_key, survey_ids = populate(app, args.invitations)
-        print(f"populated {args.invitations:,} invitations in {time.perf_counter() - started:.0f} s")
+        took = time.perf_counter() - started
+        print(f"populated {args.invitations:,} invitations in {took:.0f} s")
 
         client = app.test_client()
         token = _TOKEN.search(client.get("/app/sign-in").get_data(as_text=True)).group(1)
