@@ -320,3 +320,15 @@ def test_a_test_email_arrives_and_its_links_record_nothing(mail_app, smtp_sink):
         assert db().query(SurveyResponse).count() == 0
         assert db().query(Invitation).count() == 0
         assert db().query(Person).count() == 0
+
+
+def test_a_test_email_the_server_refuses_says_so(mail_app, smtp_sink):
+    keys = make_project(mail_app)
+    team = signed_in(mail_app, keys.id, Role.EDITOR, "refused@acme.test")
+    smtp_sink.refuse["refused@acme.test"] = "550 no such user"
+    survey_id = create(team)
+    team.get(f"/app/surveys/{survey_id}")
+    assert team.post(f"/app/surveys/{survey_id}/test").status_code == 302
+    page = team.get(f"/app/surveys/{survey_id}").get_data(as_text=True)
+    assert "The test email to refused@acme.test could not be sent." in page
+    assert smtp_sink.received == []
