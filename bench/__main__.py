@@ -27,6 +27,7 @@ BENCHMARKS = [
     ("digest", "bench.bench_digest", []),
     ("alerts", "bench.bench_alerts", []),
     ("triage_export", "bench.bench_triage_export", []),
+    ("surveys-page", "bench.bench_surveys_page", []),
 ]
 
 

@@ -28,6 +28,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         person,
         sessions,
         sign_in,
+        survey_previews,
+        surveys,
         throttle,
         triage,
         users,

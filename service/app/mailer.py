@@ -54,3 +54,14 @@ def send_account_mail(recipient: str, subject: str, template: str, **context: ob
         # The message text holds a one-time link: only the error is logged.
         log.warning("account email %r not sent: %s", subject, exc)
         raise MailNotSent(str(exc)) from exc
+
+
+def send_built_message(message: bytes, recipient: str, what: str) -> None:
+    """A message built elsewhere (a survey email's test), through the same transport."""
+    settings: Settings = current_app.config["FLYWHEEL"]
+    try:
+        with transport_for(settings.smtp_url, settings.var_dir) as transport:
+            transport.send(message, sender_address(settings.mail_from), recipient)
+    except SendError as exc:
+        log.warning("%s not sent: %s", what, exc)
+        raise MailNotSent(str(exc)) from exc

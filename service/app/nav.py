@@ -20,6 +20,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("app.friction_points", "Friction points"),
     NavItem("app.responses", "Responses"),
     NavItem("app.movement", "Movement"),
+    NavItem("app.surveys", "Surveys"),
     NavItem("app.export_page", "Export"),
     NavItem("app.alert_rules_page", "Alerts"),
     NavItem("app.digest", "Digest"),

@@ -110,9 +110,10 @@ def guard() -> Response | str | tuple[str, int] | None:
 
 @bp.after_request
 def security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
+    # A view may set a stricter policy of its own (a survey preview, framed by our pages).
+    response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("X-Frame-Options", "DENY")
     # One-time links carry their token in the path: no page sends its address anywhere.
     response.headers["Referrer-Policy"] = "no-referrer"
     if request.endpoint != "app.static":

@@ -100,6 +100,7 @@ def test_sign_in_switch_project_and_sign_out(mail_app, site, browser):
         "Friction points",
         "Responses",
         "Movement",
+        "Surveys",
         "Export",
         "Alerts",
         "Digest",

@@ -1,0 +1,144 @@
+"""The team app's surveys list over 1,000,000 invitations (5 surveys x 200,000; target: under
+300 ms a page), with a baseline measured in the same run: the API's invitation counts of the
+same 5 surveys (`GET /api/v1/surveys/{id}/invitations/stats`, the same domain function).
+
+    .venv/bin/python -m bench.bench_surveys_page [--invitations 1000000] [--database-url URL]
+
+The ratio says what the page adds to the counts it shows (rendering, session, the survey list);
+the absolute time says whether the counts themselves fit the page's budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from service import migrate
+from service.db import db
+from service.factory import create_app
+from surveys import catalog
+from surveys.accounts.roles import Role
+from surveys.accounts.users import add_member, set_password
+from surveys.clock import utcnow
+from surveys.models import Invitation, Person
+from surveys.projects import create_project
+
+SURVEYS = 5
+PASSWORD = "bench passphrase long enough"
+STATUSES = ("sent",) * 7 + ("failed", "scheduled", "cancelled")
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def populate(app, invitations: int) -> tuple[str, list[int]]:
+    people = invitations // SURVEYS
+    now = utcnow()
+    with app.app_context():
+        session = db()
+        new = create_project(session, "Bench")
+        project = new.project
+        survey_ids = [
+            catalog.create_survey(session, project.id, {"name": f"NPS {n}"}).id
+            for n in range(SURVEYS)
+        ]
+        user = add_member(session, project.id, "owner@bench.test", Role.OWNER).user
+        set_password(session, user, PASSWORD)
+        session.commit()
+        for start in range(0, people, 20_000):
+            batch = range(start, min(start + 20_000, people))
+            session.execute(
+                insert(Person),
+                [{"project_id": project.id, "email": f"p{i}@example.com"} for i in batch],
+            )
+        session.commit()
+        first = session.query(Person.id).order_by(Person.id).first()[0]
+        for survey_id in survey_ids:
+            for start in range(0, people, 20_000):
+                rows = [
+                    {
+                        "project_id": project.id,
+                        "survey_id": survey_id,
+                        "person_id": first + i,
+                        "channel": "email",
+                        "kind": "invite",
+                        "window_key": "2026Q1",
+                        "status": STATUSES[i % len(STATUSES)],
+                        "error": "bounce: 550" if i % 20 == 7 else None,
+                        "due_at": now - timedelta(days=3),
+                        "responded_at": now if i % 3 == 0 else None,
+                    }
+                    for i in range(start, min(start + 20_000, people))
+                ]
+                session.execute(insert(Invitation), rows)
+            session.commit()
+        return new.keys.secret_key, survey_ids
+
+
+def timed(call, runs: int) -> float:
+    call()  # warm: templates, statements, the database's cache
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--invitations", type=int, default=1_000_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "SECRET_KEY": "bench-secret-key-not-for-production",
+                "VAR_DIR": tmp,
+                "PUBLIC_URL": "http://flywheel.test",
+            }
+        )
+        migrate.upgrade(app.extensions["db_engine"])
+        started = time.perf_counter()
+        secret_key, survey_ids = populate(app, args.invitations)
+        took = time.perf_counter() - started
+        print(f"populated {args.invitations:,} invitations in {took:.0f} s")
+
+        client = app.test_client()
+        token = _TOKEN.search(client.get("/app/sign-in").get_data(as_text=True)).group(1)
+        signed = client.post(
+            "/app/sign-in",
+            data={"email": "owner@bench.test", "password": PASSWORD, "csrf_token": token},
+        )
+        assert signed.status_code == 302, signed.status_code
+        headers = {"Authorization": f"Bearer {secret_key}"}
+
+        def page() -> None:
+            r = client.get("/app/surveys")
+            assert r.status_code == 200 and b'data-metric="sent"' in r.data
+
+        def api() -> None:
+            for survey_id in survey_ids:
+                r = client.get(f"/api/v1/surveys/{survey_id}/invitations/stats", headers=headers)
+                assert r.status_code == 200
+
+        page_s = timed(page, args.runs)
+        api_s = timed(api, args.runs)
+        dialect = url.split(":", 1)[0]
+        print(
+            f"{dialect}: GET /app/surveys {1000 * page_s:.0f} ms; baseline, the API's counts of "
+            f"the same {SURVEYS} surveys {1000 * api_s:.0f} ms; ratio {page_s / api_s:.2f} "
+            f"(target: the page under 300 ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()
