@@ -122,9 +122,11 @@ class BatchResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _prefetch(
+def prefetch(
     session: Session, project_id: int, rows: list[dict[str, Any]]
 ) -> tuple[dict[str, Person], dict[str, Person]]:
+    """The project's people the rows name, by external_id and by normalised email (the
+    oldest person holding an email), in a few queries."""
     ext_ids = sorted({r["external_id"] for r in rows if r.get("external_id")})
     emails = sorted({normalise_email(r["email"]) for r in rows if r.get("email")})
     by_ext: dict[str, Person] = {}
@@ -150,7 +152,7 @@ def upsert_people(
     """Upsert many valid rows (index, data) with a few queries instead of one per row; the
     server's own writes, so trusted."""
     indexed = list(rows)
-    by_ext, by_email = _prefetch(session, project_id, [r for _, r in indexed])
+    by_ext, by_email = prefetch(session, project_id, [r for _, r in indexed])
     result = BatchResult()
     for index, data in indexed:
         if not data.get("external_id") and not data.get("email"):

@@ -1,0 +1,283 @@
+"""Recording many answers at once: the rules of one answer, the writes of a set.
+
+Every row meets `answers.check_answer`, like an answer from any door; then the batch costs a
+few statements whatever its size: known idempotency keys and people are read in chunks, new
+people and answers go in with multi-row INSERTs, and the period answers of the new rows are
+kept with one INSERT ... SELECT per unit (`period_answers.count_range`), so movement reads
+right as soon as the batch commits.
+
+Idempotency is per row: a row whose key is stored already (or came earlier in the same
+batch) returns that answer and creates nothing, so a retried batch creates nothing new. Rows
+without a key are always new answers, as with `POST /responses`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from surveys import people, period_answers
+from surveys.answers import Answer, check_answer
+from surveys.clock import to_naive_utc
+from surveys.errors import Conflict, DomainError, NotFound, PersonErased
+from surveys.models import Person, Project, SurveyResponse
+
+BATCH_MAX = 10_000
+# Rows per IN (...) list: well under SQLite's and PostgreSQL's bound-parameter limits.
+_CHUNK = 2_000
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One answer of a batch: who gave it (id, external_id or email; name and properties
+    for a person the batch creates) and the answer itself."""
+
+    index: int
+    who: dict[str, Any]
+    answer: Answer
+    excluded: bool = False
+
+
+@dataclass
+class RowResult:
+    index: int
+    response_id: int | None = None
+    created: bool = False
+    error: DomainError | None = None
+
+
+@dataclass
+class _Pending:
+    row: BatchRow
+    person: Person | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def record_batch(
+    session: Session, project_id: int, rows: Sequence[BatchRow], *, now: datetime
+) -> list[RowResult]:
+    """Store the valid rows of a batch; one result per row, in the rows' order."""
+    results = {row.index: RowResult(row.index) for row in rows}
+    checked: list[BatchRow] = []
+    for row in rows:
+        try:
+            check_answer(session, project_id, row.answer)
+        except DomainError as exc:
+            results[row.index].error = exc
+            continue
+        checked.append(row)
+
+    known = _stored_keys(session, project_id, [r.answer.idempotency_key for r in checked])
+    fresh: list[_Pending] = []
+    repeats: list[BatchRow] = []
+    keys_in_batch: set[str] = set()
+    for row in checked:
+        key = row.answer.idempotency_key
+        if key and key in known:
+            results[row.index].response_id = known[key]
+        elif key and key in keys_in_batch:
+            repeats.append(row)  # the first row with this key answers for it
+        else:
+            if key:
+                keys_in_batch.add(key)
+            fresh.append(_Pending(row))
+
+    _find_people(session, project_id, fresh, results)
+    fresh = [p for p in fresh if results[p.row.index].error is None]
+    _hold_people(session, fresh, results)
+    fresh = [p for p in fresh if results[p.row.index].error is None]
+    ids = _insert_answers(session, project_id, fresh, now)
+    for pending in fresh:
+        result = results[pending.row.index]
+        result.response_id = ids.get(pending.row.index)
+        result.created = result.response_id is not None
+    # Rows that lost a race for their key, and repeats of a key within the batch, answer
+    # with the stored row.
+    late = [p.row for p in fresh if results[p.row.index].response_id is None] + repeats
+    if late:
+        known = _stored_keys(session, project_id, [r.answer.idempotency_key for r in late])
+        for row in late:
+            results[row.index].response_id = known.get(row.answer.idempotency_key or "")
+            if results[row.index].response_id is None:
+                # The first row with this key failed, or its winner was erased meanwhile.
+                results[row.index].error = Conflict("the answer conflicts with another; retry")
+    if ids:
+        project = session.get(Project, project_id)
+        zone = project.time_zone if project is not None else "UTC"
+        period_answers.count_range(session, zone, project_id, min(ids.values()), max(ids.values()))
+    return [results[row.index] for row in rows]
+
+
+def _stored_keys(session: Session, project_id: int, keys: list[str | None]) -> dict[str, int]:
+    wanted = sorted({k for k in keys if k})
+    r = SurveyResponse
+    found: dict[str, int] = {}
+    for chunk in _chunks(wanted):
+        stmt = select(r.idempotency_key, r.id).where(
+            r.project_id == project_id, r.idempotency_key.in_(chunk)
+        )
+        found.update({key: rid for key, rid in session.execute(stmt)})
+    return found
+
+
+def _find_people(
+    session: Session, project_id: int, pending: list[_Pending], results: dict[int, RowResult]
+) -> None:
+    """Each row's person, matched like `answers.record_answer_for` (id, else external_id,
+    else email) and created when new, with a few statements for the whole batch."""
+    whos = [p.row.who for p in pending if p.row.who.get("id") is None]
+    by_ext, by_email = people.prefetch(session, project_id, whos)
+    by_id = _people_by_id(
+        session, project_id, [p.row.who["id"] for p in pending if p.row.who.get("id")]
+    )
+    new_rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for p in pending:
+        who = p.row.who
+        if who.get("id") is not None:
+            p.person = by_id.get(who["id"])
+            if p.person is None:
+                results[p.row.index].error = NotFound(f"person {who['id']} not found")
+            continue
+        p.person = _match(who, by_ext, by_email)
+        if p.person is None:
+            key = _identity(who)
+            new_rows.setdefault(key, _new_person(project_id, who))
+    if not new_rows:
+        return
+    _insert_people(session, list(new_rows.values()))
+    by_ext, by_email = people.prefetch(session, project_id, list(new_rows.values()))
+    for p in pending:
+        if p.person is None and results[p.row.index].error is None:
+            p.person = _match(p.row.who, by_ext, by_email)
+            if p.person is None:  # erased between its insert and this read
+                results[p.row.index].error = PersonErased("the person was erased meanwhile")
+
+
+def _identity(who: dict[str, Any]) -> tuple[str, str]:
+    if who.get("external_id"):
+        return ("external_id", who["external_id"])
+    return ("email", people.normalise_email(who.get("email")) or "")
+
+
+def _match(
+    who: dict[str, Any], by_ext: dict[str, Person], by_email: dict[str, Person]
+) -> Person | None:
+    if who.get("external_id"):
+        return by_ext.get(who["external_id"])
+    email = people.normalise_email(who.get("email"))
+    return by_email.get(email) if email else None
+
+
+def _new_person(project_id: int, who: dict[str, Any]) -> dict[str, Any]:
+    # As `people.upsert_person` makes a person an answer names: the server's own write.
+    return {
+        "project_id": project_id,
+        "external_id": who.get("external_id") or None,
+        "email": people.normalise_email(who.get("email")),
+        "name": who.get("name"),
+        "properties": dict(who.get("properties") or {}),
+        "trusted": True,
+        "anonymous": False,
+    }
+
+
+def _insert_people(session: Session, rows: list[dict[str, Any]]) -> None:
+    dialect = session.get_bind().dialect.name
+    keyed = [r for r in rows if r["external_id"]]
+    if keyed:
+        # A concurrent writer may create the same external_id meanwhile: keep theirs.
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(dialect_insert(Person.__table__).on_conflict_do_nothing(), keyed)
+    unkeyed = [r for r in rows if not r["external_id"]]
+    if unkeyed:
+        session.execute(insert(Person.__table__), unkeyed)
+
+
+def _people_by_id(session: Session, project_id: int, ids: list[int]) -> dict[int, Person]:
+    found: dict[int, Person] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        stmt = select(Person).where(Person.project_id == project_id, Person.id.in_(chunk))
+        found.update({p.id: p for p in session.scalars(stmt)})
+    return found
+
+
+def _hold_people(session: Session, pending: list[_Pending], results: dict[int, RowResult]) -> None:
+    """`person_locks.share_person` for the whole batch: an erasure waits for it, and a
+    person erased before it fails only their own rows."""
+    ids = sorted({p.person.id for p in pending if p.person is not None})
+    held: set[int] = set()
+    for chunk in _chunks(ids):
+        stmt = (
+            select(Person.id)
+            .where(Person.id.in_(chunk))
+            .order_by(Person.id)
+            .with_for_update(read=True, key_share=True)
+        )
+        held.update(session.scalars(stmt))
+    for p in pending:
+        if p.person is None or p.person.id not in held:
+            results[p.row.index].error = PersonErased("the person was erased meanwhile")
+
+
+def _insert_answers(
+    session: Session, project_id: int, pending: list[_Pending], now: datetime
+) -> dict[int, int]:
+    """Insert the rows' answers; row index -> new id (absent: a concurrent writer stored the
+    same idempotency key first)."""
+    keyed: list[dict[str, Any]] = []
+    plain: list[dict[str, Any]] = []
+    index_of_key: dict[str, int] = {}
+    plain_indexes: list[int] = []
+    for p in pending:
+        a, person = p.row.answer, p.person
+        assert person is not None
+        values = {
+            "project_id": project_id,
+            "survey_id": a.survey_id,
+            "person_id": person.id,
+            "score": a.score,
+            "comment": a.comment,
+            "channel": a.channel,
+            "locale": a.locale or person.locale,
+            "category": a.category,
+            "page_url": a.page_url,
+            "excluded": p.row.excluded,
+            "properties": dict(a.properties if a.properties is not None else person.properties),
+            "idempotency_key": a.idempotency_key,
+            "created_at": to_naive_utc(a.created_at) if a.created_at else now,
+            "updated_at": now,
+        }
+        if a.idempotency_key:
+            keyed.append(values)
+            index_of_key[a.idempotency_key] = p.row.index
+        else:
+            plain.append(values)
+            plain_indexes.append(p.row.index)
+    ids: dict[int, int] = {}
+    table = SurveyResponse.__table__
+    if keyed:
+        dialect = session.get_bind().dialect.name
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = (
+            dialect_insert(table)
+            .on_conflict_do_nothing()
+            .returning(table.c.id, table.c.idempotency_key)
+        )
+        for rid, key in session.execute(stmt, keyed):
+            ids[index_of_key[key]] = rid
+    if plain:
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        for index, rid in zip(plain_indexes, session.scalars(stmt, plain), strict=True):
+            ids[index] = rid
+    return ids
