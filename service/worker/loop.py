@@ -29,6 +29,7 @@ def worker_passes() -> list[tuple[str, WorkerPass]]:
         ("dispatch", dispatch.dispatch_pass),
         ("theme_runs", theme_jobs.fit_queued_runs),
         ("theme_assign", theme_jobs.assign_new_responses),
+        ("period_check", period_jobs.check_kept),
     ]
 
 
