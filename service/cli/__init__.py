@@ -18,3 +18,6 @@ def register(app: Flask) -> None:
     from service.cli import user_commands
 
     app.cli.add_command(user_commands.users)
+    from service.cli import import_commands
+
+    app.cli.add_command(import_commands.import_group)
