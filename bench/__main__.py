@@ -23,6 +23,7 @@ BENCHMARKS = [
     ("dispatch", "bench.bench_dispatch", []),
     ("export", "bench.bench_export", []),
     ("clustering", "bench.bench_clustering", ["--data", str(DATA)]),
+    ("bulk", "bench.bench_bulk", []),
 ]
 
 

@@ -29,6 +29,8 @@ from surveys.errors import Conflict, DomainError, NotFound, PersonErased
 from surveys.models import Person, Project, SurveyResponse
 
 BATCH_MAX = 10_000
+# What an answer needs of its person: plain rows, not objects the session would track.
+_PERSON_COLUMNS = (Person.id, Person.external_id, Person.email, Person.locale, Person.properties)
 # Rows per IN (...) list: well under SQLite's and PostgreSQL's bound-parameter limits.
 _CHUNK = 2_000
 
@@ -55,7 +57,7 @@ class RowResult:
 @dataclass
 class _Pending:
     row: BatchRow
-    person: Person | None = None
+    person: Any = None  # a row of _PERSON_COLUMNS
     values: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,9 +72,12 @@ def record_batch(
     """Store the valid rows of a batch; one result per row, in the rows' order."""
     results = {row.index: RowResult(row.index) for row in rows}
     checked: list[BatchRow] = []
+    # Held while the batch runs, so that each row's check finds its survey in the session
+    # instead of reading it again.
+    surveys: set[Any] = set()
     for row in rows:
         try:
-            check_answer(session, project_id, row.answer)
+            surveys.add(check_answer(session, project_id, row.answer))
         except DomainError as exc:
             results[row.index].error = exc
             continue
@@ -137,7 +142,7 @@ def _find_people(
     """Each row's person, matched like `answers.record_answer_for` (id, else external_id,
     else email) and created when new, with a few statements for the whole batch."""
     whos = [p.row.who for p in pending if p.row.who.get("id") is None]
-    by_ext, by_email = people.prefetch(session, project_id, whos)
+    by_ext, by_email = people.prefetch(session, project_id, whos, _PERSON_COLUMNS)
     by_id = _people_by_id(
         session, project_id, [p.row.who["id"] for p in pending if p.row.who.get("id")]
     )
@@ -156,7 +161,9 @@ def _find_people(
     if not new_rows:
         return
     _insert_people(session, list(new_rows.values()))
-    by_ext, by_email = people.prefetch(session, project_id, list(new_rows.values()))
+    by_ext, by_email = people.prefetch(
+        session, project_id, list(new_rows.values()), _PERSON_COLUMNS
+    )
     for p in pending:
         if p.person is None and results[p.row.index].error is None:
             p.person = _match(p.row.who, by_ext, by_email)
@@ -170,9 +177,7 @@ def _identity(who: dict[str, Any]) -> tuple[str, str]:
     return ("email", people.normalise_email(who.get("email")) or "")
 
 
-def _match(
-    who: dict[str, Any], by_ext: dict[str, Person], by_email: dict[str, Person]
-) -> Person | None:
+def _match(who: dict[str, Any], by_ext: dict[str, Any], by_email: dict[str, Any]) -> Any:
     if who.get("external_id"):
         return by_ext.get(who["external_id"])
     email = people.normalise_email(who.get("email"))
@@ -204,11 +209,11 @@ def _insert_people(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(Person.__table__), unkeyed)
 
 
-def _people_by_id(session: Session, project_id: int, ids: list[int]) -> dict[int, Person]:
-    found: dict[int, Person] = {}
+def _people_by_id(session: Session, project_id: int, ids: list[int]) -> dict[int, Any]:
+    found: dict[int, Any] = {}
     for chunk in _chunks(sorted(set(ids))):
-        stmt = select(Person).where(Person.project_id == project_id, Person.id.in_(chunk))
-        found.update({p.id: p for p in session.scalars(stmt)})
+        stmt = select(*_PERSON_COLUMNS).where(Person.project_id == project_id, Person.id.in_(chunk))
+        found.update({p.id: p for p in session.execute(stmt)})
     return found
 
 
