@@ -13,9 +13,9 @@ from service.pagination import decode_cursor, page_response, page_schema
 from service.schemas.batch import (
     ResponseBatchResultSchema,
     ResponseBatchSchema,
+    RowLoader,
     batch_row,
     invalid_row,
-    load_row,
     row_result,
 )
 from service.schemas.responses import (
@@ -135,10 +135,10 @@ def record_responses(data):
     error envelope), and the valid rows are stored. A retried batch creates nothing new.
     """
     session, project = db(), current_project()
-    rows, invalid = [], []
+    rows, invalid, loader = [], [], RowLoader()
     for index, raw in enumerate(data["responses"]):
         try:
-            rows.append(batch_row(index, load_row(raw)))
+            rows.append(batch_row(index, loader.load(raw)))
         except ValidationError as exc:
             invalid.append(invalid_row(index, exc.messages))
     stored = record_batch(session, project.id, rows, now=utcnow())

@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 from marshmallow import ValidationError
 
 from service.db import db
-from service.schemas.batch import batch_row, invalid_row, load_row, row_result
+from service.schemas.batch import RowLoader, batch_row, invalid_row, row_result
 from surveys.clock import utcnow
 from surveys.errors import DomainError
 from surveys.imports.batch import BATCH_MAX, record_batch
@@ -128,10 +128,11 @@ def _prepend(first: SourceRow, rest: Iterator[SourceRow]) -> Iterator[SourceRow]
 
 def _store(session, project_id: int, part: list[SourceRow]) -> list[dict]:  # noqa: ANN001
     """One chunk in one transaction; the per-row results, indexed by line."""
-    rows, invalid = [], []
+    # One loader per chunk: its memo of checked emails stays as small as the chunk.
+    rows, invalid, loader = [], [], RowLoader()
     for source in part:
         try:
-            rows.append(batch_row(source.line, load_row(source.row)))
+            rows.append(batch_row(source.line, loader.load(source.row)))
         except ValidationError as exc:
             invalid.append(invalid_row(source.line, exc.messages))
     stored = record_batch(session, project_id, rows, now=utcnow())

@@ -2,7 +2,7 @@
 envelope, one row, and the per-row results.
 
 A row is an answer as `POST /responses` takes it, with its idempotency key in the row and the
-name and properties of a person the batch creates. `load_row` loads a well-formed row field
+name and properties of a person the batch creates. `RowLoader` loads a well-formed row field
 by field with the schemas' own fields, skipping `Schema.load`'s per-call machinery (a batch
 holds up to 10,000 rows); anything it does not accept at once goes through `Schema.load`, so
 every error reads as the schema writes it.
@@ -102,67 +102,84 @@ def _props(value: Any) -> bool:
     return True
 
 
-def _fast_person(who: Any) -> dict[str, Any] | None:
-    if type(who) is not dict or not who.keys() <= _PERSON_KEYS:
-        return None
-    out: dict[str, Any] = {}
-    for key, value in who.items():
-        if (key == "id" and type(value) is int and 1 <= value <= MAX_ID) or (
-            key == "external_id" and _text(value, 1, 255)
-        ):
-            out[key] = value
-        elif key == "email" and _text(value, 1, 320):
-            out[key] = _EMAIL.deserialize(value)
-        elif key == "name" and (value is None or _text(value, 0, 255)):
-            out[key] = _NAME.deserialize(value)
-        elif key == "properties" and (value is None or _props(value)):
-            out[key] = value
-        else:
+class RowLoader:
+    """Loads the rows of one batch or import. An email is checked once per loader: a person's
+    answers repeat it (a file of history holds many per person), and the check is the
+    costliest part of a row."""
+
+    def __init__(self) -> None:
+        self._emails: dict[str, str] = {}
+
+    def load(self, row: Any) -> dict[str, Any]:
+        """One row loaded as `ResponseBatchRowSchema().load` would; ValidationError
+        otherwise."""
+        if type(row) is dict and row.keys() <= _ROW_KEYS:
+            try:
+                fast = self._row(row)
+            except ValidationError:
+                fast = None
+            if fast is not None:
+                return fast
+        return _ROW.load(row)
+
+    def _email(self, value: str) -> str:
+        checked = self._emails.get(value)
+        if checked is None:
+            checked = self._emails[value] = _EMAIL.deserialize(value)
+        return checked
+
+    def _person(self, who: Any) -> dict[str, Any] | None:
+        if type(who) is not dict or not who.keys() <= _PERSON_KEYS:
             return None
-    if not any(out.get(k) is not None for k in ("id", "external_id", "email")):
-        return None
-    return out
-
-
-def _fast_row(row: dict[str, Any]) -> dict[str, Any] | None:
-    survey_id, score = row.get("survey_id"), row.get("score")
-    if not (type(survey_id) is int and 1 <= survey_id <= MAX_ID):
-        return None
-    if not (type(score) is int and 0 <= score <= 10):
-        return None
-    person = _fast_person(row.get("person"))
-    if person is None:
-        return None
-    out: dict[str, Any] = {"survey_id": survey_id, "score": score, "person": person}
-    out["channel"] = row.get("channel", "api")
-    out["excluded"] = row.get("excluded", False)
-    if out["channel"] not in RESPONSE_CHANNELS or type(out["excluded"]) is not bool:
-        return None
-    for key, high in (("comment", MAX_COMMENT), ("locale", 35), ("idempotency_key", 255)):
-        if key in row:
-            value = row[key]
-            if value is not None and not _text(value, 1 if key == "idempotency_key" else 0, high):
+        out: dict[str, Any] = {}
+        for key, value in who.items():
+            if (key == "id" and type(value) is int and 1 <= value <= MAX_ID) or (
+                key == "external_id" and _text(value, 1, 255)
+            ):
+                out[key] = value
+            elif key == "email" and _text(value, 1, 320):
+                out[key] = self._email(value)
+            elif key == "name" and (value is None or _text(value, 0, 255)):
+                out[key] = _NAME.deserialize(value)
+            elif key == "properties" and (value is None or _props(value)):
+                out[key] = value
+            else:
                 return None
-            out[key] = value
-    if "properties" in row:
-        if row["properties"] is not None and not _props(row["properties"]):
+        if not any(out.get(k) is not None for k in ("id", "external_id", "email")):
             return None
-        out["properties"] = row["properties"]
-    if "created_at" in row:
-        out["created_at"] = _CREATED_AT.deserialize(row["created_at"])
-    return out
+        return out
 
-
-def load_row(row: Any) -> dict[str, Any]:
-    """One row loaded as `ResponseBatchRowSchema().load` would; ValidationError otherwise."""
-    if type(row) is dict and row.keys() <= _ROW_KEYS:
-        try:
-            fast = _fast_row(row)
-        except ValidationError:
-            fast = None
-        if fast is not None:
-            return fast
-    return _ROW.load(row)
+    def _row(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        survey_id, score = row.get("survey_id"), row.get("score")
+        if not (type(survey_id) is int and 1 <= survey_id <= MAX_ID):
+            return None
+        if not (type(score) is int and 0 <= score <= 10):
+            return None
+        person = self._person(row.get("person"))
+        if person is None:
+            return None
+        out: dict[str, Any] = {"survey_id": survey_id, "score": score, "person": person}
+        out["channel"] = row.get("channel", "api")
+        out["excluded"] = row.get("excluded", False)
+        if out["channel"] not in RESPONSE_CHANNELS or type(out["excluded"]) is not bool:
+            return None
+        for key, low, high in (
+            ("comment", 0, MAX_COMMENT),
+            ("locale", 0, 35),
+            ("idempotency_key", 1, 255),
+        ):
+            if key in row:
+                value = row[key]
+                if value is not None and not _text(value, low, high):
+                    return None
+                out[key] = value
+        if "properties" in row:
+            if row["properties"] is not None and not _props(row["properties"]):
+                return None
+            out["properties"] = row["properties"]
+        if "created_at" in row:
+            out["created_at"] = _CREATED_AT.deserialize(row["created_at"])
+        return out
 
 
 def batch_row(index: int, loaded: dict[str, Any]) -> BatchRow:

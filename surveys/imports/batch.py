@@ -98,7 +98,7 @@ def record_batch(
                 keys_in_batch.add(key)
             fresh.append(_Pending(row))
 
-    _find_people(session, project_id, fresh, results)
+    _find_people(session, project_id, fresh, results, now)
     fresh = [p for p in fresh if results[p.row.index].error is None]
     _hold_people(session, fresh, results)
     fresh = [p for p in fresh if results[p.row.index].error is None]
@@ -137,11 +137,16 @@ def _stored_keys(session: Session, project_id: int, keys: list[str | None]) -> d
 
 
 def _find_people(
-    session: Session, project_id: int, pending: list[_Pending], results: dict[int, RowResult]
+    session: Session,
+    project_id: int,
+    pending: list[_Pending],
+    results: dict[int, RowResult],
+    now: datetime,
 ) -> None:
     """Each row's person, matched like `answers.record_answer_for` (id, else external_id,
     else email) and created when new, with a few statements for the whole batch."""
-    whos = [p.row.who for p in pending if p.row.who.get("id") is None]
+    # Only what matches a person is looked up: the email of a row with an external_id is not.
+    whos = [_lookup(p.row.who) for p in pending if p.row.who.get("id") is None]
     by_ext, by_email = people.prefetch(session, project_id, whos, _PERSON_COLUMNS)
     by_id = _people_by_id(
         session, project_id, [p.row.who["id"] for p in pending if p.row.who.get("id")]
@@ -156,19 +161,24 @@ def _find_people(
             continue
         p.person = _match(who, by_ext, by_email)
         if p.person is None:
-            key = _identity(who)
-            new_rows.setdefault(key, _new_person(project_id, who))
+            new_rows.setdefault(_identity(who), _new_person(project_id, who, now))
     if not new_rows:
         return
-    _insert_people(session, list(new_rows.values()))
-    by_ext, by_email = people.prefetch(
-        session, project_id, list(new_rows.values()), _PERSON_COLUMNS
-    )
+    made = _insert_people(session, new_rows)
+    lost = [new_rows[k] for k in new_rows if k not in made]
+    if lost:  # created by a concurrent writer meanwhile: theirs is the person
+        by_ext, by_email = people.prefetch(session, project_id, lost, _PERSON_COLUMNS)
     for p in pending:
         if p.person is None and results[p.row.index].error is None:
-            p.person = _match(p.row.who, by_ext, by_email)
+            p.person = made.get(_identity(p.row.who)) or _match(p.row.who, by_ext, by_email)
             if p.person is None:  # erased between its insert and this read
                 results[p.row.index].error = PersonErased("the person was erased meanwhile")
+
+
+def _lookup(who: dict[str, Any]) -> dict[str, Any]:
+    if who.get("external_id"):
+        return {"external_id": who["external_id"]}
+    return {"email": who.get("email")}
 
 
 def _identity(who: dict[str, Any]) -> tuple[str, str]:
@@ -184,7 +194,16 @@ def _match(who: dict[str, Any], by_ext: dict[str, Any], by_email: dict[str, Any]
     return by_email.get(email) if email else None
 
 
-def _new_person(project_id: int, who: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _NewPerson:
+    """A person the batch created, as much of them as an answer needs."""
+
+    id: int
+    locale: str | None
+    properties: dict[str, Any]
+
+
+def _new_person(project_id: int, who: dict[str, Any], now: datetime) -> dict[str, Any]:
     # As `people.upsert_person` makes a person an answer names: the server's own write.
     return {
         "project_id": project_id,
@@ -194,19 +213,34 @@ def _new_person(project_id: int, who: dict[str, Any]) -> dict[str, Any]:
         "properties": dict(who.get("properties") or {}),
         "trusted": True,
         "anonymous": False,
+        "added_at": now,
+        "updated_at": now,
     }
 
 
-def _insert_people(session: Session, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    keyed = [r for r in rows if r["external_id"]]
+def _insert_people(
+    session: Session, rows: dict[tuple[str, str], dict[str, Any]]
+) -> dict[tuple[str, str], _NewPerson]:
+    """Insert the new people; identity -> the person made (absent: a concurrent writer
+    created the same external_id first)."""
+    table = Person.__table__
+    made: dict[tuple[str, str], _NewPerson] = {}
+    keyed = [r for r in rows.values() if r["external_id"]]
     if keyed:
         # A concurrent writer may create the same external_id meanwhile: keep theirs.
+        dialect = session.get_bind().dialect.name
         dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(dialect_insert(Person.__table__).on_conflict_do_nothing(), keyed)
-    unkeyed = [r for r in rows if not r["external_id"]]
+        stmt = dialect_insert(table).on_conflict_do_nothing()
+        for pid, ext in session.execute(stmt.returning(table.c.id, table.c.external_id), keyed):
+            row = rows[("external_id", ext)]
+            made[("external_id", ext)] = _NewPerson(pid, None, row["properties"])
+    unkeyed = [(k, r) for k, r in rows.items() if not r["external_id"]]
     if unkeyed:
-        session.execute(insert(Person.__table__), unkeyed)
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = session.scalars(stmt, [r for _, r in unkeyed])
+        for (key, row), pid in zip(unkeyed, ids, strict=True):
+            made[key] = _NewPerson(pid, None, row["properties"])
+    return made
 
 
 def _people_by_id(session: Session, project_id: int, ids: list[int]) -> dict[int, Any]:

@@ -167,3 +167,65 @@ def test_envelope_limits(app, api):
 def test_needs_the_secret_key(client, project):
     r = client.post("/api/v1/responses/batch", json={"responses": []})
     assert r.status_code == 401
+
+
+def test_the_row_loader_agrees_with_the_schema():
+    from marshmallow import ValidationError
+
+    from service.schemas.batch import ResponseBatchRowSchema, RowLoader
+
+    good = {
+        "survey_id": 3,
+        "person": {"external_id": "a", "email": "A@Example.com", "name": "Ann"},
+        "score": 7,
+        "comment": "ok",
+        "channel": "import",
+        "locale": "de",
+        "created_at": "2025-01-01T10:00:00+02:00",
+        "properties": {"plan": "pro", "mrr": 1.5, "beta": True, "none": None},
+        "idempotency_key": "k",
+        "excluded": True,
+    }
+    variants = [
+        good,
+        {"survey_id": 1, "person": {"email": "b@example.com"}, "score": 0},
+        {"survey_id": 1, "person": {"id": 5}, "score": 10, "comment": None, "properties": None},
+        {**good, "score": True},
+        {**good, "score": 7.0},
+        {**good, "score": "7"},
+        {**good, "survey_id": 0},
+        {**good, "survey_id": 2**63},
+        {**good, "person": {}},
+        {**good, "person": {"external_id": ""}},
+        {**good, "person": {"email": "x"}},
+        {**good, "person": {"name": "only a name"}},
+        {**good, "person": {"external_id": "a", "unknown": 1}},
+        {**good, "person": {"external_id": "a", "name": "two\nlines"}},
+        {**good, "comment": "x" * 5001},
+        {**good, "channel": "fax"},
+        {**good, "locale": "x" * 36},
+        {**good, "idempotency_key": ""},
+        {**good, "idempotency_key": None},
+        {**good, "created_at": "yesterday"},
+        {**good, "created_at": None},
+        {**good, "created_at": "1800-01-01T00:00:00Z"},
+        {**good, "properties": {"nested": {"a": 1}}},
+        {**good, "properties": {"": 1}},
+        {**good, "properties": {"n": float("inf")}},
+        {**good, "excluded": "yes"},
+        {**good, "unknown": 1},
+        [good],
+    ]
+    schema, loader = ResponseBatchRowSchema(), RowLoader()
+    for row in variants:
+        try:
+            expected = schema.load(row)
+        except ValidationError as exc:
+            expected = ("error", exc.messages)
+        try:
+            got = loader.load(row)
+        except ValidationError as exc:
+            got = ("error", exc.messages)
+        if isinstance(expected, dict):
+            expected.setdefault("channel", "api")
+        assert got == expected, row
