@@ -109,9 +109,10 @@ def import_responses(
         bar = click.progressbar(
             length=file.stat().st_size, label="importing", file=sys.stderr, hidden=not show
         )
+        loader = RowLoader()
         with bar:
             for part in _chunks(stream, chunk):
-                for result in _store(session, project_id, part):
+                for result in _store(session, project_id, part, loader):
                     _count(counts, result)
                 bar.update(lines.read - bar.pos)
     click.echo(
@@ -126,10 +127,9 @@ def _prepend(first: SourceRow, rest: Iterator[SourceRow]) -> Iterator[SourceRow]
     yield from rest
 
 
-def _store(session, project_id: int, part: list[SourceRow]) -> list[dict]:  # noqa: ANN001
+def _store(session, project_id: int, part: list[SourceRow], loader: RowLoader) -> list[dict]:  # noqa: ANN001
     """One chunk in one transaction; the per-row results, indexed by line."""
-    # One loader per chunk: its memo of checked emails stays as small as the chunk.
-    rows, invalid, loader = [], [], RowLoader()
+    rows, invalid = [], []
     for source in part:
         try:
             rows.append(batch_row(source.line, loader.load(source.row)))

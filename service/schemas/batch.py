@@ -102,10 +102,13 @@ def _props(value: Any) -> bool:
     return True
 
 
+_EMAILS_KEPT = 100_000
+
+
 class RowLoader:
-    """Loads the rows of one batch or import. An email is checked once per loader: a person's
-    answers repeat it (a file of history holds many per person), and the check is the
-    costliest part of a row."""
+    """Loads the rows of one batch or import. An email is checked once per loader (up to
+    `_EMAILS_KEPT` of them): a person's answers repeat it (a file of history holds many per
+    person), and the check is the costliest part of a row."""
 
     def __init__(self) -> None:
         self._emails: dict[str, str] = {}
@@ -125,6 +128,8 @@ class RowLoader:
     def _email(self, value: str) -> str:
         checked = self._emails.get(value)
         if checked is None:
+            if len(self._emails) >= _EMAILS_KEPT:
+                self._emails.clear()  # an import's memory stays flat whatever its length
             checked = self._emails[value] = _EMAIL.deserialize(value)
         return checked
 
