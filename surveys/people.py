@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from surveys.clock import to_naive_utc
 from surveys.database.inserts import insert_or_ignore
+from surveys.database.lists import one_of
 from surveys.database.paging import Page, keyset_page
 from surveys.errors import Conflict, Invalid, NotFound
 from surveys.models import Person
@@ -132,12 +133,13 @@ def prefetch(
     emails = sorted({normalise_email(r["email"]) for r in rows if r.get("email")})
     by_ext: dict[str, Person] = {}
     by_email: dict[str, Person] = {}
+    dialect = session.get_bind().dialect.name
     for i in range(0, max(len(ext_ids), len(emails)), _CHUNK):
         conds = []
         if ext_ids[i : i + _CHUNK]:
-            conds.append(Person.external_id.in_(ext_ids[i : i + _CHUNK]))
+            conds.append(one_of(Person.external_id, ext_ids[i : i + _CHUNK], dialect))
         if emails[i : i + _CHUNK]:
-            conds.append(Person.email.in_(emails[i : i + _CHUNK]))
+            conds.append(one_of(Person.email, emails[i : i + _CHUNK], dialect))
         what = select(*columns) if columns else select(Person)
         stmt = what.where(Person.project_id == project_id, or_(*conds)).order_by(Person.id)
         for person in session.execute(stmt) if columns else session.scalars(stmt):

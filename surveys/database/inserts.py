@@ -12,6 +12,7 @@ from sqlalchemy import Insert, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from surveys.database.lists import one_of
 from surveys.memo import memo
 
 
@@ -53,8 +54,10 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int] | None:
 def present_ids(session: Session, table: Table, ids: list[int]) -> set[int]:
     """Which of these ids the table holds (after an INSERT ... ON CONFLICT DO NOTHING with
     reserved ids: those it skipped are absent)."""
+    dialect = session.get_bind().dialect.name
     found: set[int] = set()
     for i in range(0, len(ids), 5000):
         chunk = ids[i : i + 5000]
-        found.update(session.scalars(select(table.c.id).where(table.c.id.in_(chunk))))
+        stmt = select(table.c.id).where(one_of(table.c.id, chunk, dialect))
+        found.update(session.scalars(stmt))
     return found

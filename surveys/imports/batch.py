@@ -26,6 +26,7 @@ from surveys import people, period_answers
 from surveys.answers import Answer, check_answer
 from surveys.clock import to_naive_utc
 from surveys.database.inserts import present_ids, reserve_ids
+from surveys.database.lists import one_of
 from surveys.errors import Conflict, DomainError, NotFound, PersonErased
 from surveys.models import Person, Project, SurveyResponse
 
@@ -129,9 +130,10 @@ def _stored_keys(session: Session, project_id: int, keys: list[str | None]) -> d
     wanted = sorted({k for k in keys if k})
     r = SurveyResponse
     found: dict[str, int] = {}
+    dialect = session.get_bind().dialect.name
     for chunk in _chunks(wanted):
         stmt = select(r.idempotency_key, r.id).where(
-            r.project_id == project_id, r.idempotency_key.in_(chunk)
+            r.project_id == project_id, one_of(r.idempotency_key, chunk, dialect)
         )
         found.update({key: rid for key, rid in session.execute(stmt)})
     return found
@@ -239,8 +241,11 @@ def _insert_people(
 
 def _people_by_id(session: Session, project_id: int, ids: list[int]) -> dict[int, Any]:
     found: dict[int, Any] = {}
+    dialect = session.get_bind().dialect.name
     for chunk in _chunks(sorted(set(ids))):
-        stmt = select(*_PERSON_COLUMNS).where(Person.project_id == project_id, Person.id.in_(chunk))
+        stmt = select(*_PERSON_COLUMNS).where(
+            Person.project_id == project_id, one_of(Person.id, chunk, dialect)
+        )
         found.update({p.id: p for p in session.execute(stmt)})
     return found
 
@@ -250,10 +255,11 @@ def _hold_people(session: Session, pending: list[_Pending], results: dict[int, R
     person erased before it fails only their own rows."""
     ids = sorted({p.person.id for p in pending if p.person is not None})
     held: set[int] = set()
+    dialect = session.get_bind().dialect.name
     for chunk in _chunks(ids):
         stmt = (
             select(Person.id)
-            .where(Person.id.in_(chunk))
+            .where(one_of(Person.id, chunk, dialect))
             .order_by(Person.id)
             .with_for_update(read=True, key_share=True)
         )
