@@ -20,7 +20,7 @@ from surveys.models import Person
 from surveys.person_locks import deleted_meanwhile
 
 PLAIN_FIELDS = ("name", "locale", "time_zone")
-_CHUNK = 500
+_CHUNK = 2000
 _ERASED_MEANWHILE = "a person was erased while this request changed them; retry"
 
 
