@@ -229,3 +229,12 @@ def test_the_row_loader_agrees_with_the_schema():
         if isinstance(expected, dict):
             expected.setdefault("channel", "api")
         assert got == expected, row
+
+
+def test_unstorable_text_refuses_the_whole_batch(api):
+    survey_id = _survey(api)
+    row = {"survey_id": survey_id, "person": {"external_id": "x"}, "score": 5}
+    bad = {**row, "comment": "nul \u0000 here"}
+    r = api.post("/api/v1/responses/batch", json={"responses": [row, bad]})
+    assert r.status_code == 422, r.json
+    assert api.get("/api/v1/responses").json["items"] == []
