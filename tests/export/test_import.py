@@ -159,3 +159,16 @@ def test_bad_rows_are_reported_by_line_and_the_rest_stored(app, api, project, tm
     missing = _import(app, path, "--project", str(project.id))
     assert missing.exit_code == 2 and "--survey" in missing.output
     assert _import(app, path, "--project", "999").exit_code == 2
+
+
+def test_progress_bar_on_standard_error(app, api, project, tmp_path):
+    survey = api.post("/api/v1/surveys", json={"name": "NPS"}).json["id"]
+    path = tmp_path / "few.csv"
+    lines = [f"p{i},{i % 11},2025-01-0{1 + i % 9}T00:00:00Z" for i in range(30)]
+    path.write_text("external_id,score,created_at\n" + "\n".join(lines) + "\n")
+    args = ["--project", str(project.id), "--survey", str(survey), "--progress", "--chunk", "7"]
+    result = _import(app, path, *args)
+    assert result.exit_code == 0, result.output
+    # Off a terminal click prints the bar's label once instead of redrawing it.
+    assert result.stderr.startswith("importing")
+    assert result.stdout.strip() == "created 30, existing 0, failed 0"
