@@ -53,7 +53,9 @@ def check_comment(comment: str | None) -> str | None:
     return comment
 
 
-def _check(session: Session, project_id: int, answer: Answer) -> Survey | None:
+def check_answer(session: Session, project_id: int, answer: Answer) -> Survey | None:
+    """The rules every answer meets before it is stored, whichever door or batch brings it:
+    channel, comment, score, the survey's project and whether it is open."""
     if answer.channel not in RESPONSE_CHANNELS:
         raise Invalid(f"unknown channel {answer.channel!r}", {"channel": ["unknown channel"]})
     check_comment(answer.comment)
@@ -104,7 +106,7 @@ def record_answer(
     A repeated Idempotency-Key returns the first response unchanged. A second answer to the
     same invitation or display updates that response: one invitation, one response.
     """
-    _check(session, project_id, answer)
+    check_answer(session, project_id, answer)
     share_person(session, person.id)
     existing = _existing(session, project_id, answer)
     if existing is not None:

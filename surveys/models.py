@@ -50,6 +50,9 @@ class Project(Base):
     # The zone the project's PeriodAnswer rows were cut in. Null or another zone than
     # `time_zone` means they must be rebuilt (the worker does) and are not read meanwhile.
     periods_zone: Mapped[str | None] = mapped_column(String(64))
+    # Bulk import: the highest answer id the worker has checked against the PeriodAnswer rows;
+    # answers past it are checked next (`period_answers.check_kept`).
+    periods_checked_id: Mapped[int | None] = mapped_column(Integer)
     throttle_days: Mapped[int] = mapped_column(Integer, default=30)
     allowed_origins: Mapped[list[Any]] = mapped_column(default=list)
     # On for new projects (see docs/widget.md); projects made before it was keep their value.

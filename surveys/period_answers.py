@@ -128,8 +128,77 @@ def rebuild(session: Session, project: Project) -> int:
             periods = periods_between(first, last, unit, project.time_zone)
             total += _insert_latest(session, unit, periods, r.project_id == project.id)
     project.periods_zone = project.time_zone
+    # Every answer stored when the rebuild read them is counted: the check starts after them.
+    project.periods_checked_id = session.scalar(
+        select(func.max(r.id)).where(r.project_id == project.id)
+    )
     session.flush()
     return total
+
+
+def count_range(
+    session: Session, time_zone: str, project_id: int, first_id: int, last_id: int
+) -> int:
+    """Answers stored in bulk with ids from `first_id` to `last_id`: each becomes its person's
+    counted answer wherever it is the latest, in one INSERT ... SELECT per unit.
+
+    Other answers of the project inside the id range (a concurrent writer's) are counted
+    again harmlessly: a row is only ever replaced by a later answer.
+    """
+    r = SurveyResponse
+    where = (r.project_id == project_id, r.id >= first_id, r.id <= last_id)
+    first, last = session.execute(
+        select(func.min(r.created_at), func.max(r.created_at)).where(
+            *where, r.survey_id.is_not(None), *_counted()
+        )
+    ).one()
+    if first is None:
+        return 0
+    return sum(
+        _insert_latest(session, unit, periods_between(first, last, unit, time_zone), *where)
+        for unit in KEPT_UNITS
+    )
+
+
+def check_kept(session: Session, project: Project) -> tuple[int | None, bool]:
+    """(the highest answer id checked, whether an answer lacks its period row) for the
+    project's answers stored since the last check.
+
+    An answer written past the upkeep (plain SQL, a restore, a bulk load that skipped it)
+    has no period row holding it or a later answer of its person; finding one means the
+    pre-aggregate disagrees with the answers. Only answers past the last checked id are
+    read, so the check costs what was stored since.
+    """
+    r, pa = SurveyResponse, PeriodAnswer
+    after = project.periods_checked_id or 0
+    fresh = (r.project_id == project.id, r.id > after, r.survey_id.is_not(None), *_counted())
+    first, last, top = session.execute(
+        select(func.min(r.created_at), func.max(r.created_at), func.max(r.id)).where(*fresh)
+    ).one()
+    if top is None:
+        return None, False
+    for unit in KEPT_UNITS:
+        periods = periods_between(first, last, unit, project.time_zone)
+        holding = select(pa.person_id).where(
+            pa.survey_id == r.survey_id,
+            pa.unit == unit,
+            pa.period == period_case(periods, [p.label for p in periods]),
+            pa.person_id == r.person_id,
+            or_(
+                pa.created_at > r.created_at,
+                and_(pa.created_at == r.created_at, pa.response_id >= r.id),
+            ),
+        )
+        missing = select(r.id).where(*fresh, ~holding.exists()).limit(1)
+        if session.scalar(missing) is not None:
+            return top, True
+    return top, False
+
+
+def mark_stale(session: Session, project: Project) -> None:
+    """Reads fall back to the answers themselves until the worker has rebuilt the rows."""
+    project.periods_zone = None
+    session.flush()
 
 
 def stale_projects(session: Session) -> list[int]:

@@ -21,3 +21,6 @@ def register(app: Flask) -> None:
     from service.cli import digest_commands
 
     app.cli.add_command(digest_commands.digest)
+    from service.cli import import_commands
+
+    app.cli.add_command(import_commands.import_group)

@@ -61,20 +61,23 @@ class Properties(fields.Dict):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, Any]:
         result = super()._deserialize(value, attr, data, **kwargs)
-        if len(result) > MAX_PROPERTIES:
-            raise ValidationError(f"at most {MAX_PROPERTIES} properties")
-        for key, item in result.items():
-            if not key or len(key) > 100:
-                raise ValidationError("property names are 1–100 characters")
-            if item is not None and not isinstance(item, (str, int, float, bool)):
-                raise ValidationError(f"property {key!r} must be a string, number or boolean")
-            if isinstance(item, str) and len(item) > 1000:
-                raise ValidationError(f"property {key!r} is longer than 1000 characters")
-            if isinstance(item, (int, float)) and not _plain_number(item):
-                raise ValidationError(
-                    f"property {key!r} must be a finite number within ±(2^63 − 1)"
-                )
+        check_properties(result)
         return result
+
+
+def check_properties(result: dict[str, Any]) -> None:
+    """The rule of a property map whose keys are strings; ValidationError says what breaks it."""
+    if len(result) > MAX_PROPERTIES:
+        raise ValidationError(f"at most {MAX_PROPERTIES} properties")
+    for key, item in result.items():
+        if not key or len(key) > 100:
+            raise ValidationError("property names are 1–100 characters")
+        if item is not None and not isinstance(item, (str, int, float, bool)):
+            raise ValidationError(f"property {key!r} must be a string, number or boolean")
+        if isinstance(item, str) and len(item) > 1000:
+            raise ValidationError(f"property {key!r} is longer than 1000 characters")
+        if isinstance(item, (int, float)) and not _plain_number(item):
+            raise ValidationError(f"property {key!r} must be a finite number within ±(2^63 − 1)")
 
 
 def _plain_number(value: float) -> bool:

@@ -26,6 +26,8 @@ def worker_passes() -> list[tuple[str, WorkerPass]]:
     from service.worker import triage as triage_jobs
 
     return [
+        # The check first: a project it finds stale is rebuilt in the same round.
+        ("period_check", period_jobs.check_kept),
         ("period_answers", period_jobs.rebuild_stale),
         ("schedule", dispatch.schedule_pass),
         ("dispatch", dispatch.dispatch_pass),

@@ -1,4 +1,5 @@
-"""The worker pass that rebuilds stale period answers (a new project time zone, an upgrade)."""
+"""The worker passes over period answers: rebuild stale ones (a new project time zone, an
+upgrade, answers written past the upkeep), and check new answers against them."""
 
 from __future__ import annotations
 
@@ -39,3 +40,29 @@ def rebuild_stale(app: Flask) -> int:
             time.monotonic() - started,
         )
     return done
+
+
+def check_kept(app: Flask) -> int:
+    """Check each current project's answers stored since the last check against its period
+    answers; a project whose rows disagree (answers written past the upkeep) is marked stale,
+    so reads fall back to the answers and `rebuild_stale` rebuilds it. Returns how many were
+    marked."""
+    session = db()
+    current = select(Project.id).where(Project.periods_zone == Project.time_zone)
+    marked = 0
+    for project_id in list(session.scalars(current.order_by(Project.id))):
+        session.rollback()
+        project = session.scalar(
+            select(Project).where(Project.id == project_id).with_for_update(skip_locked=True)
+        )
+        if project is None or not period_answers.is_current(project):
+            continue
+        checked, disagree = period_answers.check_kept(session, project)
+        if disagree:
+            period_answers.mark_stale(session, project)
+            marked += 1
+            log.warning("period answers of project %s disagree with its answers", project_id)
+        elif checked is not None:
+            project.periods_checked_id = checked
+        session.commit()
+    return marked

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from surveys.database.lists import one_of
 from surveys.memo import memo
 
 
@@ -52,3 +53,26 @@ def insert_rows_or_ignore(
     leaving alone any whose key another writer took first."""
     if rows:
         session.execute(_rows_statement(model, session.get_bind().dialect.name), rows)
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int] | None:
+    """`count` new ids from the table's sequence on PostgreSQL, for a multi-row INSERT that
+    then needs no RETURNING: through the driver's executemany it costs a fifth of the same
+    INSERT ... RETURNING. None on SQLite, which has no sequences (its RETURNING is cheap)."""
+    if session.get_bind().dialect.name != "postgresql" or count == 0:
+        return None
+    sequence = func.pg_get_serial_sequence(table.name, "id")
+    stmt = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+    return list(session.scalars(stmt))
+
+
+def present_ids(session: Session, table: Table, ids: list[int]) -> set[int]:
+    """Which of these ids the table holds (after an INSERT ... ON CONFLICT DO NOTHING with
+    reserved ids: those it skipped are absent)."""
+    dialect = session.get_bind().dialect.name
+    found: set[int] = set()
+    for i in range(0, len(ids), 5000):
+        chunk = ids[i : i + 5000]
+        stmt = select(table.c.id).where(one_of(table.c.id, chunk, dialect))
+        found.update(session.scalars(stmt))
+    return found
