@@ -238,6 +238,9 @@ class PeriodAnswer(Base):
         # Rows of one period come in person order from the key itself, which is what pairing
         # two periods person by person needs; SQLite stores them in that key's tree.
         Index("ix_period_answers_response", "response_id"),
+        # Each person's rows of one survey and unit in period order, with the score: NPS over
+        # all periods reads each person's last one from here, without a sort.
+        Index("ix_period_answers_person", "survey_id", "unit", "person_id", "period", "score"),
         {"sqlite_with_rowid": False},
     )
 
