@@ -39,6 +39,9 @@ class MetricsQuery:
     group_by: str | None = None
     weight_property: str | None = None
     count_all: bool = False
+    # False: the caller reads only the buckets (the overview), so the overall figure, the
+    # one part that grows with the people, may be left out (`overall` is then None).
+    overall: bool = True
 
 
 def _scored_conditions(project_id: int, f: ResponseFilters) -> list[ColumnElement[bool]]:
@@ -236,7 +239,9 @@ def _from_period_answers(
     survey_id = period_metrics.readable_survey(session, project, q.filters, q.group_by)
     if survey_id is None:
         return None
-    counted = period_metrics.nps_counts(session, project, survey_id, q.group_by)
+    counted = period_metrics.nps_counts(
+        session, project, survey_id, q.group_by, with_overall=q.overall
+    )
     if counted is not None and len(counted[0]) > MAX_PERIODS:
         return None  # the answers' path says why that is too many
     return counted
@@ -278,7 +283,7 @@ def nps_metrics(session: Session, project: Project, q: MetricsQuery) -> dict[str
         "count": "all" if q.count_all else "person",
         "weight": q.weight_property,
         "time_zone": project.time_zone,
-        "overall": _bucket_json(est, extra, weighted),
+        "overall": _bucket_json(est, extra, weighted) if q.overall else None,
         "buckets": [],
     }
     if q.group_by is None:

@@ -1,10 +1,11 @@
 """NPS per quarter or month read from the pre-aggregate `period_answers`, not the raw answers.
 
 `period_answers` already holds each person's counted answer (latest non-excluded scored) per
-survey and period, which is what NPS by period counts. So the per-period counts are one
-GROUP BY over those rows, and the overall figure (each person's latest answer in the range)
-is the row of each person's last period, read in person order from an index: no ranking of
-a million answers per request.
+survey and period, which is what NPS by period counts, and `period_scores` counts those rows
+per period and score (kept by triggers). So the per-period counts and a period's histogram
+are a few dozen rows whatever the number of answers, and the overall figure (each person's
+latest answer in the range) is the row of each person's last period, read in person order
+from an index: no ranking of a million answers per request.
 
 The rows stand in for the answers only when they say the same thing:
 - the project's rows are cut in its present time zone (`period_answers.is_current`);
@@ -22,11 +23,11 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from surveys.models import PeriodAnswer, Project, Survey
+from surveys.models import PeriodAnswer, PeriodScore, Project, Survey
 from surveys.period_answers import KEPT_UNITS, is_current
 from surveys.periods import Period, period_from_label, period_of, periods_between
 from surveys.response_filters import ResponseFilters
-from surveys.segments import Segment, in_segment
+from surveys.segments import Segment, in_segment, segment_of
 
 _OTHER_FILTERS = (
     "since",
@@ -62,6 +63,7 @@ _SEGMENTS = {
     "detractors": Segment.DETRACTOR,
 }
 _NAMES = tuple(_SEGMENTS)
+_NAME_OF = {segment: name for name, segment in _SEGMENTS.items()}
 
 
 def _sums(score: Any) -> list[Any]:
@@ -72,14 +74,14 @@ def _sums(score: Any) -> list[Any]:
 
 
 def nps_counts(
-    session: Session, project: Project, survey_id: int, unit: str
+    session: Session, project: Project, survey_id: int, unit: str, *, with_overall: bool = True
 ) -> tuple[list[Period], dict[str, int], dict[int, dict[str, int]]] | None:
     """(periods, overall counts, counts per period index) as `nps_metrics` builds them over
-    the answers, from the survey's period answers; None when a row's label is not a period of
-    the project's (rows cut otherwise: read the answers)."""
-    pa = PeriodAnswer
-    stmt = select(pa.period, *_sums(pa.score)).where(pa.survey_id == survey_id, pa.unit == unit)
-    per_period = {row.period: row for row in session.execute(stmt.group_by(pa.period))}
+    the answers, from the survey's period scores and answers; None when a row's label is not
+    a period of the project's (rows cut otherwise: read the answers). The overall figure
+    (each person's latest answer) is the one read that grows with the people:
+    `with_overall=False` leaves it out (empty)."""
+    per_period = _period_counts(session, survey_id, unit)
     if not per_period:
         return [], {}, {}
     # The periods the answers span are those of the first and last labels: every period with
@@ -95,11 +97,27 @@ def nps_counts(
     index = {p.label: i for i, p in enumerate(periods)}
     if not index.keys() >= per_period.keys():
         return None
-    rows = {
-        index[label]: {k: int(getattr(row, k) or 0) for k in _NAMES}
-        for label, row in per_period.items()
-    }
-    return periods, _overall(session, survey_id, unit), rows
+    rows = {index[label]: counts for label, counts in per_period.items()}
+    overall = _overall(session, survey_id, unit) if with_overall else {}
+    return periods, overall, rows
+
+
+def _period_counts(session: Session, survey_id: int, unit: str) -> dict[str, dict[str, int]]:
+    """{period label: segment counts} from `period_scores` (a few dozen rows); periods whose
+    people all left (counted back to zero) are left out, as they have no counted answer."""
+    ps = PeriodScore
+    stmt = (
+        select(ps.period, ps.score, func.sum(ps.people))
+        .where(ps.survey_id == survey_id, ps.unit == unit)
+        .group_by(ps.period, ps.score)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for period, score, people in session.execute(stmt):
+        if not people:
+            continue
+        counts = out.setdefault(period, dict.fromkeys(_NAMES, 0))
+        counts[_NAME_OF[segment_of(score)]] += int(people)
+    return out
 
 
 def _overall(session: Session, survey_id: int, unit: str) -> dict[str, int]:
@@ -145,14 +163,14 @@ def period_histogram(
         survey_id = readable_survey(session, project, rest, unit)
         if survey_id is None:
             return None
-        pa = PeriodAnswer
+        ps = PeriodScore
         stmt = (
-            select(pa.score, func.count())
-            .where(pa.survey_id == survey_id, pa.unit == unit, pa.period == period.label)
-            .group_by(pa.score)
+            select(ps.score, func.sum(ps.people))
+            .where(ps.survey_id == survey_id, ps.unit == unit, ps.period == period.label)
+            .group_by(ps.score)
         )
         counts = [0] * 11
-        for score, count in session.execute(stmt):
-            counts[int(score)] = int(count)
+        for score, people in session.execute(stmt):
+            counts[int(score)] = int(people or 0)
         return counts
     return None

@@ -147,3 +147,47 @@ def test_other_filters_and_weights_read_the_answers(api, survey_id, app):
         assert r.status_code == 200, r.json
         assert [s for s in seen if "survey_responses" in s], query
         assert r.json["buckets"][0]["responses"] == 1
+
+
+def counted(app):
+    """(per period answers GROUP BY, per period scores summed), both {(survey, unit, period,
+    score): people} without zeros."""
+    from sqlalchemy import func, select
+
+    from surveys.models import PeriodAnswer, PeriodScore
+
+    with app.app_context():
+        pa, ps = PeriodAnswer, PeriodScore
+        key = (pa.survey_id, pa.unit, pa.period, pa.score)
+        rows = db().execute(select(*key, func.count()).group_by(*key))
+        answers = {tuple(r[:4]): r[4] for r in rows}
+        key = (ps.survey_id, ps.unit, ps.period, ps.score)
+        rows = db().execute(select(*key, func.sum(ps.people)).group_by(*key))
+        scores = {tuple(r[:4]): r[4] for r in rows if r[4]}
+    return answers, scores
+
+
+def test_period_scores_follow_every_write(app, client):
+    """The counts the triggers keep equal a count of the period answers after answers,
+    rescoring, exclusion and its undoing, erasure, and a rebuild in a new time zone."""
+    keys = make_project(app, "Lisbon Co", "Europe/Lisbon")
+    api = Api(client, keys)
+    survey_id = api.post("/api/v1/surveys", json={"name": "NPS"}).json["id"]
+    rng = random.Random(5)
+    stored = []
+    for _ in range(40):
+        at = datetime(2026, 1, 1) + timedelta(hours=rng.randrange(0, 24 * 200, 5))
+        who = f"p{rng.randrange(10)}"
+        stored.append(answer(api, survey_id, who, rng.randrange(11), at.isoformat() + "Z"))
+    answers, scores = counted(app)
+    assert answers == scores and sum(answers.values()) > 0
+    exclude(api, stored[3])
+    exclude(api, stored[7])
+    api.patch(f"/api/v1/responses/{stored[7]['id']}", json={"excluded": False})
+    assert api.delete(f"/api/v1/people/{stored[0]['person_id']}").status_code == 204
+    answers, scores = counted(app)
+    assert answers == scores
+    assert api.patch("/api/v1/project", json={"time_zone": "Asia/Kolkata"}).status_code == 200
+    rebuild(app, keys.id)
+    after = counted(app)
+    assert after[0] == after[1] and sum(after[0].values()) > 0
