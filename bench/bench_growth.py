@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import make_url, text
 
 from bench import pg_dataset
+from service import migrate
 from service.db import make_engine
 from service.factory import create_app
 
@@ -68,6 +69,9 @@ def size_url(base: str, size: int) -> str:
 def prepare(url: str, size: int) -> pg_dataset.PgDataset:
     found = pg_dataset.existing(url)
     if found is not None and found.responses == size:
+        engine = make_engine(url)
+        migrate.upgrade(engine)  # a revision since the build (an index, a table) is applied
+        engine.dispose()
         return found
     print(f"building {size:,} responses in {make_url(url).database} ...", flush=True)
     return pg_dataset.build(url, people=size // 4, quarters=4)
