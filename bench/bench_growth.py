@@ -124,9 +124,27 @@ def export_figures(client: Any, auth: dict[str, str], limit: int) -> tuple[float
     return first or seconds, rows / seconds, rows
 
 
-def measure(base: str, size: int, repeat: int, export_rows: int, tmp: Path) -> dict[str, Any]:
-    url = size_url(base, size)
-    data = prepare(url, size)
+def sqlite_data(path: Path) -> tuple[str, pg_dataset.PgDataset]:
+    """The SQLite database `bench.nps_data` builds (bench_metrics' 1M answers), migrated."""
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        project_id, survey_id = conn.execute(text("SELECT project_id, id FROM surveys")).one()
+        count = conn.scalar(text("SELECT count(*) FROM survey_responses"))
+    engine.dispose()
+    return url, pg_dataset.PgDataset(url, project_id, survey_id, count)
+
+
+def measure(
+    base: str, size: int, repeat: int, export_rows: int, tmp: Path, sqlite: Path | None = None
+) -> dict[str, Any]:
+    if sqlite is not None:
+        url, data = sqlite_data(sqlite)
+        size = data.responses
+    else:
+        url = size_url(base, size)
+        data = prepare(url, size)
     app, auth, email = app_for(url, data, tmp)
     client = app.test_client()
 
@@ -137,6 +155,12 @@ def measure(base: str, size: int, repeat: int, export_rows: int, tmp: Path) -> d
 
     out: dict[str, Any] = {"size": size}
     out["nps"] = timed(lambda: get("/api/v1/metrics/nps?group_by=quarter"), repeat)
+    answer = out["nps"][2]
+    labels = [b["key"] for b in answer["buckets"]]
+    if sqlite is not None:
+        # The hand-written baseline and the equality check on SQLite are bench_metrics'.
+        out["hand"] = (float("nan"), float("nan"), None)
+        return _the_rest(out, app, client, get, auth, email, data, labels, repeat, export_rows)
     engine = make_engine(url)
     with engine.connect() as conn:
 
@@ -145,12 +169,25 @@ def measure(base: str, size: int, repeat: int, export_rows: int, tmp: Path) -> d
 
         out["hand"] = timed(hand, repeat)
     engine.dispose()
-    answer = out["nps"][2]
     got = [
         (b["responses"], b["promoters"], b["passives"], b["detractors"]) for b in answer["buckets"]
     ]
     assert got == out["hand"][2], (got, out["hand"][2])
-    labels = [b["key"] for b in answer["buckets"]]
+    return _the_rest(out, app, client, get, auth, email, data, labels, repeat, export_rows)
+
+
+def _the_rest(  # noqa: PLR0913 (the measured app and what it was given)
+    out: dict[str, Any],
+    app: Any,
+    client: Any,
+    get: Callable[[str], Any],
+    auth: dict[str, str],
+    email: str,
+    data: pg_dataset.PgDataset,
+    labels: list[str],
+    repeat: int,
+    export_rows: int,
+) -> dict[str, Any]:
     a, b = labels[-2], labels[-1]
     movement = f"/api/v1/metrics/movement?survey_id={data.survey_id}&from={a}&to={b}"
     out["movement"] = timed(lambda: get(movement), repeat)
@@ -176,17 +213,22 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--export-rows", type=int, default=200_000)
+    parser.add_argument(
+        "--sqlite", type=Path, help="instead: the SQLite database bench_metrics built (1M)"
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    lines = [f"# {time.strftime('%Y-%m-%d %H:%M:%S')} PostgreSQL, cold / warm median seconds"]
+    database = "SQLite" if args.sqlite else "PostgreSQL"
+    lines = [f"# {time.strftime('%Y-%m-%d %H:%M:%S')} {database}, cold / warm median seconds"]
     header = (
         f"{'responses':>11} | {'NPS by quarter':>15} | {'hand SQL':>15} | {'movement':>15} | "
         f"{'movers':>15} | {'overview page':>15} | export first byte, rows/s"
     )
     lines.append(header)
     print("\n".join(lines), flush=True)
-    for size in args.sizes:
-        m = measure(args.url, size, args.repeat, args.export_rows, OUT / "var")
+    for size in [0] if args.sqlite else args.sizes:
+        m = measure(args.url, size, args.repeat, args.export_rows, OUT / "var", args.sqlite)
+        size = m["size"]
         cells = [
             f"{m[k][0]:6.3f} / {m[k][1]:6.3f}"
             for k in ("nps", "hand", "movement", "movers", "overview")

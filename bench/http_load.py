@@ -42,8 +42,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], log_name: str, ready_path: str = "/hello"):
-    """Run `gunicorn -c gunicorn.conf.py app_spec` on a free port; yields its base URL."""
+def gunicorn(
+    app_spec: str,
+    env: dict[str, str],
+    log_name: str,
+    ready_path: str = "/hello",
+    ready_seconds: float = 60,
+):
+    """Run `gunicorn -c gunicorn.conf.py app_spec` on a free port; yields its base URL once
+    `ready_path` answers (within `ready_seconds`: a loaded machine boots workers slowly)."""
     port = free_port()
     OUT.mkdir(parents=True, exist_ok=True)
     log = open(OUT / f"{log_name}.gunicorn.log", "w")  # noqa: SIM115 (closed below)
@@ -56,7 +63,7 @@ def gunicorn(app_spec: str, env: dict[str, str], log_name: str, ready_path: str 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ready_seconds
         while True:
             try:
                 urllib.request.urlopen(base + ready_path, timeout=1).read()

@@ -76,7 +76,9 @@ def run(seconds: int, clients: int, pg_url: str) -> dict:
     try:
         with ExitStack() as stack:
             bases = [
-                stack.enter_context(gunicorn("wsgi:app", env, f"node-{n}", ready_path="/healthz"))
+                stack.enter_context(
+                    gunicorn("wsgi:app", env, f"node-{n}", ready_path="/healthz", ready_seconds=300)
+                )
                 for n in (1, 2)
             ]
             workers = [
