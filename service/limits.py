@@ -2,21 +2,18 @@
 on `/api/v1`; in memory by default, in Redis when REDIS_URL is set (several nodes).
 
 One before-request hook counts fixed windows with the limits library's fixed-window strategy
-over Redis or, on one node, `WindowCounts` (a storage written to the library's documented
-extension point, `limits.storage.Storage`); the team app's sign-in throttle counts through the
-same one.
+over its memory or Redis storage; the team app's sign-in throttle counts through the same one.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import threading
 import time
 
 from flask import Config, Flask, Request, Response, request
 from limits import RateLimitItem, parse_many
-from limits.storage import Storage, storage_from_string
+from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from service.config import Settings
@@ -25,73 +22,6 @@ from service.widget import access
 from service.widget.views import bp as widget_bp
 
 KEY_PREFIX = "flywheel"
-SWEEP_SECONDS = 30.0
-
-
-class WindowCounts(Storage):
-    """Fixed-window counters in this process, for the fixed-window strategy only.
-
-    The library's own `memory://` storage expires its keys from a `threading.Timer` of 10 ms
-    that it starts again on the next hit once the last one has run: a new thread every few
-    requests on a busy worker (about 2 ms each on a loaded machine, the largest single cost of
-    a returning widget visit in process profiles). Here an expired window is simply
-    overwritten when it is next counted, and expired keys are swept inline at most every
-    `SWEEP_SECONDS`; no thread.
-    """
-
-    STORAGE_SCHEME = ["flywheel-memory"]
-
-    def __init__(
-        self, uri: str | None = None, wrap_exceptions: bool = False, **options: float | str | bool
-    ) -> None:
-        self._windows: dict[str, tuple[int, float]] = {}  # key -> (count, window's end)
-        self._lock = threading.Lock()
-        self._next_sweep = 0.0
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-
-    @property
-    def base_exceptions(self) -> type[Exception]:
-        return ValueError
-
-    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
-        now = time.time()
-        with self._lock:
-            if now >= self._next_sweep:
-                self._sweep(now)
-            count, ends = self._windows.get(key, (0, 0.0))
-            if ends <= now:
-                count, ends = 0, now + expiry
-            count += amount
-            self._windows[key] = (count, ends)
-            return count
-
-    def get(self, key: str) -> int:
-        count, ends = self._windows.get(key, (0, 0.0))
-        return count if ends > time.time() else 0
-
-    def get_expiry(self, key: str) -> float:
-        now = time.time()
-        _, ends = self._windows.get(key, (0, 0.0))
-        return ends if ends > now else now
-
-    def check(self) -> bool:
-        return True
-
-    def reset(self) -> int | None:
-        with self._lock:
-            count = len(self._windows)
-            self._windows.clear()
-        return count
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._windows.pop(key, None)
-
-    def _sweep(self, now: float) -> None:
-        """Drop ended windows (called holding the lock): memory stays bounded by the callers
-        of the last `SWEEP_SECONDS` plus the longest window."""
-        self._windows = {k: v for k, v in self._windows.items() if v[1] > now}
-        self._next_sweep = now + SWEEP_SECONDS
 
 
 @functools.lru_cache(maxsize=64)
@@ -124,7 +54,7 @@ class RateLimits:
         # Read per request: tests and operators may change the limits of a running app.
         self.config = config
         # Redis: several nodes count together.
-        self.storage = storage_from_string(redis_url) if redis_url else WindowCounts()
+        self.storage = storage_from_string(redis_url or "memory://")
         self.limiter = FixedWindowRateLimiter(self.storage)
 
     def _budgets(self, req: Request) -> list[tuple[str, str, str]]:
