@@ -18,6 +18,7 @@ Otherwise `nps_metrics` ranks the answers themselves, as it always did.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -29,17 +30,6 @@ from surveys.periods import Period, period_from_label, period_of, periods_betwee
 from surveys.response_filters import ResponseFilters
 from surveys.segments import Segment, in_segment, segment_of
 
-_OTHER_FILTERS = (
-    "since",
-    "until",
-    "segment",
-    "person_id",
-    "channel",
-    "updated_since",
-    "text",
-    "theme_id",
-)
-
 
 def readable_survey(
     session: Session, project: Project, filters: ResponseFilters, unit: str | None
@@ -48,7 +38,8 @@ def readable_survey(
     themselves must be read (see the module's list)."""
     if unit not in KEPT_UNITS or not is_current(project):
         return None
-    if any(getattr(filters, name) is not None for name in _OTHER_FILTERS):
+    # Any filter but the survey (whatever filters exist now or later) is not in the rows.
+    if replace(filters, survey_id=None) != ResponseFilters():
         return None
     if filters.survey_id is not None:
         return filters.survey_id
