@@ -1,4 +1,5 @@
-"""Instructions per request, in process, for hello-world and a returning widget visit: a figure
+"""Instructions per request, in process, for hello-world, a returning widget visit and an answer
+through the API (`--kinds hello visit answer`): a figure
 that the machine's other load does not move (requests per second on a shared 2-core machine
 move by a fifth from run to run).
 
@@ -48,24 +49,32 @@ def environ(path: str, query: str, body: bytes) -> dict:
 def run_requests(kind: str, count: int) -> None:
     """The child's work: warm up both apps, then `count` requests of one kind."""
     tmp = Path(tempfile.mkdtemp(prefix="flywheel-instr-"))
-    env, _secret, publishable_key, _survey = prepare(f"sqlite:///{tmp}/bench.db", tmp / "var")
+    env, secret, publishable_key, survey = prepare(f"sqlite:///{tmp}/bench.db", tmp / "var")
     app = create_app(env)
     bodies = [visit_json("back", n) for n in range(1, 101)]
+    answers = [
+        f'{{"survey_id":{survey},"person":{{"external_id":"u-{n}"}},"score":{n % 11}}}'.encode()
+        for n in range(1, 101)
+    ]
     calls = {
-        "visit": (app, "/w/v1/visits", f"key={publishable_key}"),
-        "hello": (hello_app, "/hello", ""),
+        "visit": (app, "/w/v1/visits", f"key={publishable_key}", bodies, "200"),
+        "hello": (hello_app, "/hello", "", bodies, "200"),
+        "answer": (app, "/api/v1/responses", "", answers, "201"),
     }
 
     def call(name: str, i: int) -> None:
-        wsgi, path, query = calls[name]
+        wsgi, path, query, payloads, expected = calls[name]
         status = []
-        answer = wsgi(environ(path, query, bodies[i % 100]), lambda s, h, e=None: status.append(s))
+        env = environ(path, query, payloads[i % 100])
+        if name == "answer":
+            env["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+        answer = wsgi(env, lambda s, h, e=None: status.append(s))
         b"".join(answer)
-        assert status[0].startswith("200"), status
+        assert status[0].startswith(expected), status
         getattr(answer, "close", lambda: None)()
 
     for i in range(WARM_UP):
-        call("visit", i)
+        call(kind, i)
         call("hello", i)
     for i in range(count):
         call(kind, i)
@@ -97,16 +106,19 @@ def instructions(kind: str, count: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs=2, metavar=("KIND", "COUNT"), help=argparse.SUPPRESS)
+    parser.add_argument("--kinds", nargs="+", default=["hello", "visit"])
     args = parser.parse_args()
     if args.child:
         run_requests(args.child[0], int(args.child[1]))
         return
     lines = []
     per_request = {}
-    for kind in ("hello", "visit"):
+    kinds = ["hello", *(k for k in args.kinds if k != "hello")]
+    for kind in kinds:
         per_request[kind] = (instructions(kind, MANY) - instructions(kind, FEW)) / (MANY - FEW)
         lines.append(f"{kind:<6} {per_request[kind] / 1000:8.0f}k instructions per request")
-    lines.append(f"hello-world / visit = {per_request['hello'] / per_request['visit']:.2f}")
+    for kind in kinds[1:]:
+        lines.append(f"hello-world / {kind} = {per_request['hello'] / per_request[kind]:.2f}")
     print("\n".join(lines))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench_instructions.txt").write_text("\n".join(lines) + "\n")

@@ -49,7 +49,8 @@ def gunicorn(
     ready_path: str = "/hello",
     ready_seconds: float = 60,
 ):
-    """Run `gunicorn -c gunicorn.conf.py app_spec` on a free port; yields its base URL."""
+    """Run `gunicorn -c gunicorn.conf.py app_spec` on a free port; yields its base URL once
+    `ready_path` answers (within `ready_seconds`: a loaded machine boots workers slowly)."""
     port = free_port()
     OUT.mkdir(parents=True, exist_ok=True)
     log = open(OUT / f"{log_name}.gunicorn.log", "w")  # noqa: SIM115 (closed below)

@@ -20,6 +20,7 @@ from surveys.errors import Conflict, Invalid, NotFound, PersonErased, SurveyClos
 from surveys.models import Person, Project, Survey, SurveyResponse
 from surveys.period_answers import count_answer, recount
 from surveys.person_locks import deleted_meanwhile, share_person
+from surveys.response_context import attach_contexts, fresh_context
 from surveys.segments import is_valid_score
 
 MAX_COMMENT = 5000
@@ -99,15 +100,24 @@ def _existing(session: Session, project_id: int, answer: Answer) -> SurveyRespon
 
 
 def record_answer(
-    session: Session, project_id: int, person: Person, answer: Answer, *, now: datetime
+    session: Session,
+    project_id: int,
+    person: Person,
+    answer: Answer,
+    *,
+    now: datetime,
+    held: bool = False,
 ) -> tuple[SurveyResponse, bool]:
     """Store an answer; returns (response, created).
 
     A repeated Idempotency-Key returns the first response unchanged. A second answer to the
     same invitation or display updates that response: one invitation, one response.
+    `held`: the caller already holds the person row (`person_locks`), as `find_person(...,
+    share=True)` or inserting them in this transaction does.
     """
     check_answer(session, project_id, answer)
-    share_person(session, person.id)
+    if not held:
+        share_person(session, person.id)
     existing = _existing(session, project_id, answer)
     if existing is not None:
         if answer.idempotency_key and existing.idempotency_key == answer.idempotency_key:
@@ -149,14 +159,13 @@ def record_answer(
         updated_at=now,
     )
     with deleted_meanwhile(f"person {person.id} not found", PersonErased):
-        new_id = insert_or_ignore(session, response)
-    if new_id is None:
+        stored = insert_or_ignore(session, response)
+    if stored is None:
         # A concurrent request with the same key, invitation or display won the race: answer
         # as if this one had come second.
         if _existing(session, project_id, answer) is None:
             raise Conflict("the answer conflicts with a stored one; retry")
-        return record_answer(session, project_id, person, answer, now=now)
-    stored = session.get(SurveyResponse, new_id)
+        return record_answer(session, project_id, person, answer, now=now, held=True)
     zone = _zone(session, project_id)
     seen = segment_changes.watch(
         session, project_id, zone, stored.survey_id, person.id, stored.created_at
@@ -171,25 +180,47 @@ def record_answer_for(
     session: Session, project_id: int, who: dict[str, Any], answer: Answer, *, now: datetime
 ) -> tuple[SurveyResponse, bool]:
     """Store an answer for the person `who` matches (by id, external_id or email), creating
-    them when new; returns (response, created).
+    them when new; returns (response, created). The response carries its `context`
+    (previous segment and movement; a new answer has no theme yet).
 
     A person matched by external_id or email and erased by a concurrent request before the
     answer was stored is created again, as if the erasure had come first; one named by id
     is NotFound.
     """
     try:
-        return record_answer(session, project_id, _match(session, project_id, who), answer, now=now)
+        return _record_for(session, project_id, who, answer, now=now)
     except PersonErased:
         if who.get("id") is not None:
             raise
-    return record_answer(session, project_id, _match(session, project_id, who), answer, now=now)
+    return _record_for(session, project_id, who, answer, now=now)
 
 
-def _match(session: Session, project_id: int, who: dict[str, Any]) -> Person:
-    person = people.find_person(session, project_id, who)
-    if person is None:
-        person, _ = people.upsert_person(session, project_id, who, trusted=True)
-    return person
+def _record_for(
+    session: Session, project_id: int, who: dict[str, Any], answer: Answer, *, now: datetime
+) -> tuple[SurveyResponse, bool]:
+    person, new_person = _match(session, project_id, who)
+    response, created = record_answer(session, project_id, person, answer, now=now, held=True)
+    if created:
+        response.context = fresh_context(session, response, first_answer=new_person)
+    else:
+        attach_contexts(session, project_id, [response])
+    return response, created
+
+
+def _match(session: Session, project_id: int, who: dict[str, Any]) -> tuple[Person, bool]:
+    """(person, created now), the person held for the answer that points at them: found
+    with a key-share lock, or inserted by this transaction."""
+    person = people.find_person(session, project_id, who, share=True)
+    if person is not None:
+        return person, False
+    if who.get("external_id") or who.get("email"):
+        created = people.create_person(session, project_id, who, trusted=True)
+        if created is not None:
+            return created, True
+    # Invalid, or created by a concurrent request meanwhile: the general path says which.
+    person, _ = people.upsert_person(session, project_id, who, trusted=True)
+    share_person(session, person.id)
+    return person, False
 
 
 def _zone(session: Session, project_id: int) -> str:

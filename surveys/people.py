@@ -67,25 +67,47 @@ def get_person(session: Session, project_id: int, person_id: int) -> Person:
     return person
 
 
-def find_person(session: Session, project_id: int, data: dict[str, Any]) -> Person | None:
-    """Match by id, else external_id, else email: the order integrations rely on."""
+def find_person(
+    session: Session, project_id: int, data: dict[str, Any], *, share: bool = False
+) -> Person | None:
+    """Match by id, else external_id, else email: the order integrations rely on.
+
+    `share`: hold the person found as `person_locks.share_person` does, in the same statement
+    (for a writer that points at them next)."""
     if data.get("id") is not None:
-        return get_person(session, project_id, data["id"])
+        if not share:
+            return get_person(session, project_id, data["id"])
+        stmt = select(Person).where(Person.id == data["id"])
+        person = session.scalar(stmt.with_for_update(read=True, key_share=True))
+        if person is None or person.project_id != project_id:
+            raise NotFound(f"person {data['id']} not found")
+        return person
     if data.get("external_id"):
-        return session.scalar(
-            select(Person).where(
-                Person.project_id == project_id, Person.external_id == data["external_id"]
-            )
+        stmt = select(Person).where(
+            Person.project_id == project_id, Person.external_id == data["external_id"]
         )
-    email = normalise_email(data.get("email"))
-    if email:
-        return session.scalar(
+    elif email := normalise_email(data.get("email")):
+        stmt = (
             select(Person)
             .where(Person.project_id == project_id, Person.email == email)
             .order_by(Person.id)
             .limit(1)
         )
-    return None
+    else:
+        return None
+    if share:
+        stmt = stmt.with_for_update(read=True, key_share=True)
+    return session.scalar(stmt)
+
+
+def create_person(
+    session: Session, project_id: int, data: dict[str, Any], *, trusted: bool
+) -> Person | None:
+    """Insert a new person (one statement, the row returned by it); None when another
+    request stored the same external_id first."""
+    fresh = Person(project_id=project_id, properties={}, trusted=False)
+    _apply(fresh, data, trusted)
+    return insert_or_ignore(session, fresh)
 
 
 def upsert_person(
@@ -105,11 +127,9 @@ def upsert_person(
             with deleted_meanwhile(_ERASED_MEANWHILE, Conflict):
                 session.flush()
             return person, False
-        fresh = Person(project_id=project_id, properties={}, trusted=False)
-        _apply(fresh, data, trusted)
-        new_id = insert_or_ignore(session, fresh)
-        if new_id is not None:
-            return session.get(Person, new_id), True
+        created = create_person(session, project_id, data, trusted=trusted)
+        if created is not None:
+            return created, True
         # Another request created the same external_id meanwhile: update that one.
     raise Conflict(
         "the person changed concurrently; retry", {"external_id": data.get("external_id")}

@@ -53,11 +53,16 @@ _PREVIOUS_SCORE = (
 )
 
 
-def fresh_context(session: Session, response: SurveyResponse) -> ResponseContext:
+def fresh_context(
+    session: Session, response: SurveyResponse, *, first_answer: bool = False
+) -> ResponseContext:
     """The context of an answer just recorded: it has no theme yet (the worker assigns
-    themes later), so only the previous answer is read."""
+    themes later), so only the previous answer is read; `first_answer` (a person created with
+    it) has none to read."""
     if response.score is None or response.excluded or response.survey_id is None:
         return ResponseContext(None, None, None, None)
+    if first_answer:
+        return ResponseContext(None, movement_of(None, response.score), None, None)
     previous = session.scalar(
         _PREVIOUS_SCORE,
         {

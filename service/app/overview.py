@@ -47,11 +47,14 @@ def _midnight(day: date, project: Project) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone(project.time_zone))
 
 
-def metrics_query(args: dict[str, Any], project: Project, group_by: str | None) -> MetricsQuery:
+def metrics_query(
+    args: dict[str, Any], project: Project, group_by: str | None, *, overall: bool = True
+) -> MetricsQuery:
     """The form's filters as the API's query: dates are whole days in the project's time zone,
-    `until` included."""
+    `until` included. The page shows periods, not the overall figure (`overall=False`)."""
     until = args.get("until")
     return MetricsQuery(
+        overall=overall,
         filters=ResponseFilters(
             survey_id=args.get("survey"),
             since=_midnight(args["since"], project) if args.get("since") else None,
@@ -77,7 +80,7 @@ def _selected(buckets: list[dict[str, Any]], label: str | None) -> dict[str, Any
 
 
 def _figures(project: Project, args: dict[str, Any]) -> dict[str, Any]:
-    metrics = nps_metrics(db(), project, metrics_query(args, project, args["by"]))
+    metrics = nps_metrics(db(), project, metrics_query(args, project, args["by"], overall=False))
     buckets = metrics["buckets"]
     query = metrics_query(args, project, None)
     compare = None

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from surveys.analytics import period_metrics
 from surveys.analytics.statistics import (
     NpsEstimate,
     effective_sample_size,
@@ -38,6 +39,9 @@ class MetricsQuery:
     group_by: str | None = None
     weight_property: str | None = None
     count_all: bool = False
+    # False: the caller reads only the buckets (the overview), so the overall figure, the
+    # one part that grows with the people, may be left out (`overall` is then None).
+    overall: bool = True
 
 
 def _scored_conditions(project_id: int, f: ResponseFilters) -> list[ColumnElement[bool]]:
@@ -225,6 +229,24 @@ def _count_pcts(extra: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
+def _from_period_answers(
+    session: Session, project: Project, q: MetricsQuery
+) -> tuple[list[Period], dict[str, int], dict[int, dict[str, int]]] | None:
+    """The counts from the pre-aggregate when it can stand in for the answers (see
+    `surveys.analytics.period_metrics`), else None."""
+    if q.count_all or q.weight_property is not None:
+        return None
+    survey_id = period_metrics.readable_survey(session, project, q.filters, q.group_by)
+    if survey_id is None:
+        return None
+    counted = period_metrics.nps_counts(
+        session, project, survey_id, q.group_by, with_overall=q.overall
+    )
+    if counted is not None and len(counted[0]) > MAX_PERIODS:
+        return None  # the answers' path says why that is too many
+    return counted
+
+
 def nps_metrics(session: Session, project: Project, q: MetricsQuery) -> dict[str, Any]:
     if (
         q.group_by is not None
@@ -243,19 +265,25 @@ def nps_metrics(session: Session, project: Project, q: MetricsQuery) -> dict[str
     conds = _scored_conditions(project.id, q.filters)
 
     single_pass = q.group_by in UNITS and not q.count_all
-    periods = _periods(session, project, conds, q.group_by) if q.group_by in UNITS else []
-    if single_pass and periods:
-        since_first = [*conds, SurveyResponse.created_at >= periods[0].start]
-        overall_row, rows = _aggregate_in_time(session, since_first, q.group_by, periods, weight)
+    counted = _from_period_answers(session, project, q)
+    if counted is not None:
+        periods, overall_row, rows = counted
     else:
-        overall_row = _aggregate(session, conds, literal("all"), weight, q.count_all).get("all")
+        periods = _periods(session, project, conds, q.group_by) if q.group_by in UNITS else []
+        if single_pass and periods:
+            since_first = [*conds, SurveyResponse.created_at >= periods[0].start]
+            overall_row, rows = _aggregate_in_time(
+                session, since_first, q.group_by, periods, weight
+            )
+        else:
+            overall_row = _aggregate(session, conds, literal("all"), weight, q.count_all).get("all")
     est, extra = _estimate(overall_row, weighted)
     result: dict[str, Any] = {
         "group_by": q.group_by,
         "count": "all" if q.count_all else "person",
         "weight": q.weight_property,
         "time_zone": project.time_zone,
-        "overall": _bucket_json(est, extra, weighted),
+        "overall": _bucket_json(est, extra, weighted) if q.overall else None,
         "buckets": [],
     }
     if q.group_by is None:
@@ -302,6 +330,9 @@ def score_histogram(session: Session, project: Project, filters: ResponseFilters
     NPS over the same filters counts them); index = score."""
     if filters.survey_id is not None:
         get_survey(session, project.id, filters.survey_id)
+    counted = period_metrics.period_histogram(session, project, filters)
+    if counted is not None:
+        return counted
     r = SurveyResponse
     latest = (
         func.row_number()

@@ -6,7 +6,7 @@ implicit transactions reliably, and a conflict here is an expected outcome, not 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Insert, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,19 +25,25 @@ def column_values(obj: DeclarativeBase) -> dict[str, Any]:
     }
 
 
+M = TypeVar("M", bound=DeclarativeBase)
+
+
 @memo(maxsize=32)
 def _statement(model: type[DeclarativeBase], dialect: str) -> Insert:
     """Built once per model and dialect: constructing statements costs more than running
     them on the hot ingest path. The values come as parameters."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing().returning(model.__table__.c.id)
+    return insert(model).on_conflict_do_nothing().returning(model)
 
 
-def insert_or_ignore(session: Session, obj: DeclarativeBase) -> int | None:
-    """Insert the object's row; its new id, or None when a unique constraint already holds
-    such a row."""
+def insert_or_ignore(session: Session, obj: M) -> M | None:
+    """Insert the object's row and return it as stored (defaults filled in, in the session),
+    or None when a unique constraint already holds such a row.
+
+    An ORM INSERT ... RETURNING the entity: the row comes back from the INSERT itself, so
+    the new object costs no SELECT after it, and no unit-of-work flush."""
     stmt = _statement(type(obj), session.get_bind().dialect.name)
-    return session.execute(stmt, column_values(obj)).scalar()
+    return session.scalars(stmt, [column_values(obj)]).first()
 
 
 @memo(maxsize=32)

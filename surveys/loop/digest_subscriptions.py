@@ -120,13 +120,15 @@ def due_subscriptions(session: Session, now: datetime) -> list[Due]:
 
 
 def claim(session: Session, subscription_id: int, period: Period, now: datetime) -> int | None:
-    """The send row for this period, or None when another pass or worker has it already."""
-    return insert_or_ignore(
+    """The send row's id for this period, or None when another pass or worker has it
+    already."""
+    claimed = insert_or_ignore(
         session,
         DigestSend(
             subscription_id=subscription_id, period=period.label, status="sending", created_at=now
         ),
     )
+    return None if claimed is None else claimed.id
 
 
 def new_feedback(session: Session, subscription: DigestSubscription, period: Period) -> int:
