@@ -1,7 +1,7 @@
 """speed: period answers in person order with the score; people per period and score
 
 Revision ID: 0017_speed
-Revises: 0009_accounts
+Revises: 0016_bulk
 Create Date: 2026-12-06 19:40:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_speed"
-down_revision = "0009_accounts"
+down_revision = "0016_bulk"
 branch_labels = None
 depends_on = None
 
