@@ -20,7 +20,7 @@ from surveys.analytics.metrics import MetricsQuery, nps_metrics
 from surveys.analytics.movement import MovementQuery, movement
 from surveys.analytics.movers import MoversQuery, list_movers
 from surveys.catalog import list_surveys
-from surveys.email.delivery import counts as invitation_counts
+from surveys.email.rates import rates_by_period
 from surveys.loop.digest_subscriptions import unit_of
 from surveys.models import FrictionPoint, Project
 from surveys.periods import Period, previous_period
@@ -160,6 +160,9 @@ def _movement(session: Session, project: Project, survey_id: int, at: datetime) 
         at,
         limit=MOVERS_SHOWN,
         after=None,
+        # Promoters who became detractors first, sorted by the database across every mover:
+        # the call backs that matter most.
+        worst_first_offset=0,
     )
     lines = [
         MoverLine(
@@ -174,8 +177,6 @@ def _movement(session: Session, project: Project, survey_id: int, at: datetime) 
         )
         for m in page.items
     ]
-    # Promoters who became detractors first: the call backs that matter most.
-    lines.sort(key=lambda m: (m.from_segment != "promoter", m.to_segment != "detractor"))
     return summary, revenue, lines, page.next_after is not None
 
 
@@ -198,8 +199,9 @@ def build_digest(session: Session, project: Project, cadence: str, period: Perio
     if surveys:
         survey = surveys[0]
         digest.survey_name = survey.name
-        stats = invitation_counts(session, project.id, survey.id)
-        digest.response_rate, digest.invitations_sent = stats.response_rate, stats.sent
+        # The response rate of the invitations sent in the covered week or month.
+        (rate,) = rates_by_period(session, project.id, [period], survey.id)
+        digest.response_rate, digest.invitations_sent = rate.rate, rate.sent
         # Movement as of the end of the covered period: the same digest whenever it is built.
         summary, revenue, movers, more = _movement(session, project, survey.id, period.end)
         digest.movement, digest.revenue_at_risk = summary, revenue

@@ -104,8 +104,10 @@ def test_the_figures_equal_the_apis(app, api, project, answers, smtp_sink):
     assert html.index("Ann Lee") < html.index("bob")
     assert "Support never answers" in html and "ann@customer.test" in html
 
-    stats = api.get(f"/api/v1/surveys/{answers.data.survey_id}/invitations/stats").json
-    assert stats["response_rate"] is None
+    rates = api.get(
+        f"/api/v1/surveys/{answers.data.survey_id}/invitations/rates?group_by=week"
+    ).json["buckets"]
+    assert all(b["response_rate"] is None for b in rates)
     assert "No invitations to Quarterly NPS sent yet" in html
 
     themes = api.get("/api/v1/themes?sort=impact").json["items"]
@@ -304,3 +306,50 @@ def test_an_empty_project_pauses_and_the_cli_still_sends_its_digest(app, project
     # Only the trend (empty); no segment bar without answers. A member's copy can unsubscribe.
     assert len(images(message)) == 1
     assert message["List-Unsubscribe"].strip().startswith("<http://flywheel.test/d/")
+
+
+def test_the_response_rate_is_the_covered_weeks(app, api, project, answers, smtp_sink):
+    """Three invitations sent in 2026-W27, two answered: 66.67%; one sent the week before
+    (answered) and a reminder do not count. The same figure as the API's rates for W27."""
+    from datetime import datetime
+
+    from surveys.models import Invitation, Person
+
+    sent = [
+        (datetime(2026, 6, 30, 9), True, "invite"),
+        (datetime(2026, 7, 1, 9), True, "invite"),
+        (datetime(2026, 7, 5, 23), False, "invite"),
+        (datetime(2026, 6, 26, 9), True, "invite"),
+        (datetime(2026, 7, 2, 9), True, "reminder"),
+    ]
+    with app.app_context():
+        person = Person(project_id=project.id, external_id="invited")
+        db().add(person)
+        db().flush()
+        for n, (when, answered, kind) in enumerate(sent):
+            db().add(
+                Invitation(
+                    project_id=project.id,
+                    survey_id=answers.data.survey_id,
+                    person_id=person.id,
+                    kind=kind,
+                    status="sent",
+                    window_key=f"w{n}",
+                    due_at=when,
+                    sent_at=when,
+                    responded_at=when if answered else None,
+                )
+            )
+        db().commit()
+    subscribe(app, project.id, "lead@acme.test")
+    run_pass(app)
+    [message] = digests_to(smtp_sink, "lead@acme.test")
+    shown = metrics(html_of(message))
+    rates = api.get(
+        f"/api/v1/surveys/{answers.data.survey_id}/invitations/rates"
+        f"?group_by=week&since={TREND_START}&until={WEEK_END}"
+    ).json["buckets"]
+    week = next(b for b in rates if b["key"] == WEEK)
+    assert (week["sent"], week["responded"], week["response_rate"]) == (3, 2, 0.6667)
+    assert float(shown["response_rate"]) == week["response_rate"]
+    assert "of 3 invitations" in html_of(message)
