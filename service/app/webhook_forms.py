@@ -4,7 +4,7 @@ confirm steps (delete, rotate) post only the form token."""
 from __future__ import annotations
 
 from wtforms import BooleanField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from service.app.forms import Form
 from service.app.survey_forms import CheckboxesField
@@ -34,6 +34,12 @@ def _score(label: str) -> IntegerField:
     )
 
 
+def _at_least_one(_form: Form, field: CheckboxesField) -> None:
+    # Not DataRequired: that marks every box `required`, as if each had to be ticked.
+    if not field.data:
+        raise ValidationError("Choose at least one event.")
+
+
 class WebhookForm(Form):
     url = StringField(
         "Endpoint URL",
@@ -44,7 +50,7 @@ class WebhookForm(Form):
     events = CheckboxesField(
         "Events",
         choices=EVENT_CHOICES,
-        validators=[DataRequired("Choose at least one event.")],
+        validators=[_at_least_one],
     )
     description = StringField(
         "Description", validators=[Optional(), Length(max=500)], description="For your team."
