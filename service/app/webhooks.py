@@ -23,7 +23,7 @@ from service.schemas.webhooks import WebhookCreateSchema
 from surveys.accounts.roles import Role
 from surveys.catalog import list_surveys
 from surveys.clock import utcnow
-from surveys.errors import Invalid
+from surveys.errors import Conflict, Invalid
 from surveys.loop import webhooks
 from surveys.models import Webhook
 
@@ -117,7 +117,7 @@ def _show(form: WebhookForm, messages: dict[str, Any]) -> None:
             form.form_errors.extend(sentences)
 
 
-def _show_domain(form: WebhookForm, exc: Invalid) -> None:
+def _show_domain(form: WebhookForm, exc: Invalid | Conflict) -> None:
     """A domain refusal (the URL's address above all) under the field it names."""
     named = [name for name in exc.details if name in form and name != "csrf_token"]
     if not named and exc.message.startswith("url"):
@@ -151,10 +151,11 @@ def add_webhook():  # noqa: ANN201
         made = webhooks.create_webhook(
             db(), team().project.id, data, seal=_seal, allow_private=_allow_private(), now=utcnow()
         )
-    except Invalid as exc:
+    except (Invalid, Conflict) as exc:
+        # A refused address under the URL; the most a project may have (409) on top.
         db().rollback()
         _show_domain(form, exc)
-        return _page(form, None, 422)
+        return _page(form, None, 422 if isinstance(exc, Invalid) else 409)
     db().commit()
     # Shown in this answer only: not flashed, not stored, and the page is never cached.
     return render_template("app/webhook_secret.html", webhook=made.webhook, secret=made.secret)

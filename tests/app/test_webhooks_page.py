@@ -12,6 +12,7 @@ import pytest
 
 from service.db import db
 from service.worker.webhooks import SEAL_PURPOSE
+from surveys.clock import utcnow
 from surveys.models import Delivery, Webhook
 from surveys.sealed import Sealer
 from tests.app.conftest import TeamClient
@@ -280,3 +281,36 @@ def test_another_projects_webhook_is_404(app, owner_team, project, second_projec
     [still] = other.get("/api/v1/webhooks").json["items"]
     assert still["url"] == PUBLIC_URL and still["active"] is True
     assert stored_secret(app, hook_id) == theirs.json["secret"]
+
+
+def test_the_most_a_project_may_have_is_said_on_the_form(app, owner_team, project):
+    api = Api(app.test_client(), project)
+    for i in range(50):
+        made = api.post(
+            "/api/v1/webhooks", json={"url": f"{PUBLIC_URL}/{i}", "events": ["response.created"]}
+        )
+        assert made.status_code == 201
+    owner_team.get("/app/webhooks")
+    r = owner_team.post("/app/webhooks", FORM)
+    assert r.status_code == 409
+    assert "A project has at most 50 webhooks." in r.get_data(as_text=True)
+    assert len(hooks(app, project)) == 50
+
+
+def test_ticking_active_re_enables_a_disabled_webhook(app, owner_team, project):
+    add(owner_team)
+    [hook] = hooks(app, project)
+    with app.app_context():
+        row = db().get(Webhook, hook["id"])
+        row.active, row.disabled_at, row.consecutive_failures = False, utcnow(), 12
+        row.disabled_reason = "Failed for 24 hours (last: HTTP 503)."
+        db().commit()
+    listed = owner_team.get("/app/webhooks").get_data(as_text=True)
+    assert "Failed for 24 hours (last: HTTP 503)." in listed and ">disabled</span>" in listed
+    edit = owner_team.get(f"/app/webhooks/{hook['id']}/edit").get_data(as_text=True)
+    assert "The worker disabled this endpoint." in edit
+    assert not re.search(r'<input checked id="active"', edit)  # stays disabled unless ticked
+    r = owner_team.post(f"/app/webhooks/{hook['id']}/edit", {**FORM, "description": "Again"})
+    assert r.status_code == 302
+    [after] = hooks(app, project)
+    assert (after["active"], after["disabled_at"], after["consecutive_failures"]) == (True, None, 0)
