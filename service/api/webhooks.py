@@ -19,18 +19,16 @@ from service.schemas.webhooks import (
 )
 from surveys.clock import utcnow
 from surveys.loop import webhooks
-from surveys.sealed import Sealer
 
 bp = api_blueprint(
     "webhooks",
     __name__,
     "Webhooks: signed events (Standard Webhooks) delivered by the worker, with retries.",
 )
-SEAL_PURPOSE = "webhook secret"
 
 
 def _seal(plain: str) -> str:
-    return Sealer(current_app.config["SECRET_KEY"], SEAL_PURPOSE).seal(plain)
+    return webhooks.sealer_for(current_app.config["SECRET_KEY"]).seal(plain)
 
 
 def _allow_private() -> bool:

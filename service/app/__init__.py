@@ -33,6 +33,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         throttle,
         triage,
         users,
+        webhooks,
     )
     from service.app import settings as settings_page  # noqa: F401
 

@@ -24,6 +24,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("app.export_page", "Export"),
     NavItem("app.alert_rules_page", "Alerts"),
     NavItem("app.digest", "Digest"),
+    NavItem("app.webhooks_page", "Webhooks", Role.OWNER),
     NavItem("app.users", "Users", Role.OWNER),
     NavItem("app.settings", "Settings", Role.OWNER),
 )

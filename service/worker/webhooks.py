@@ -36,6 +36,7 @@ from surveys.clock import utcnow
 from surveys.email.render import sender_address, sender_domain
 from surveys.errors import Invalid
 from surveys.loop import deliveries, signing
+from surveys.loop.webhooks import SEAL_PURPOSE
 from surveys.models import (
     Event,
     Invitation,
@@ -52,7 +53,6 @@ from surveys.segments import segment_of
 
 log = logging.getLogger(__name__)
 
-SEAL_PURPOSE = "webhook secret"
 CLAIM_BATCH = 200
 SENDERS = 8
 # Connections to one endpoint at once: more throughput, without flooding a small receiver.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.catalog import get_survey
@@ -22,9 +22,12 @@ from surveys.events import EVENT_TYPES
 from surveys.loop import listeners, signing
 from surveys.models import Delivery, Webhook
 from surveys.outbound_urls import check_public_url
+from surveys.sealed import Sealer
 from surveys.segments import SEGMENTS
 
 TEST_EVENT = "webhook.test"
+# The API, the team app and the worker seal and unseal secrets with this one purpose.
+SEAL_PURPOSE = "webhook secret"
 MAX_WEBHOOKS_PER_PROJECT = 50
 FIELDS = (
     "url",
@@ -37,6 +40,10 @@ FIELDS = (
     "score_max",
 )
 Seal = Callable[[str], str]
+
+
+def sealer_for(secret_key: str) -> Sealer:
+    return Sealer(secret_key, SEAL_PURPOSE)
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,17 @@ def list_deliveries(
     return newest_first_page(
         session, stmt, Delivery.id, limit=limit, older_than=older_than, newer_than=None
     )
+
+
+def last_deliveries(session: Session, project_id: int) -> dict[int, Delivery]:
+    """Each of the project's webhooks' newest delivery, by webhook id (none yet: absent)."""
+    newest = (
+        select(func.max(Delivery.id))
+        .where(Delivery.project_id == project_id)
+        .group_by(Delivery.webhook_id)
+    )
+    rows = session.scalars(select(Delivery).where(Delivery.id.in_(newest)))
+    return {delivery.webhook_id: delivery for delivery in rows}
 
 
 def get_delivery(session: Session, project_id: int, webhook_id: int, delivery_id: int) -> Delivery:
