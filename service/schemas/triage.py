@@ -53,10 +53,13 @@ class ResponseTagsSchema(Schema):
 class NoteCreateSchema(Schema):
     # Both required; checked after the response is found, so another project's response is
     # a 404 whatever the body.
-    text = fields.String(validate=validate.Length(min=1, max=10_000))
+    text = fields.String(
+        validate=validate.Length(min=1, max=10_000),
+        metadata={"description": "Required: 1 to 10,000 characters."},
+    )
     author_email = fields.Email(
         validate=validate.Length(max=320),
-        metadata={"description": "The project member who writes the note."},
+        metadata={"description": "Required: the project member who writes the note."},
     )
 
 
