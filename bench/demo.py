@@ -93,6 +93,28 @@ def seed(path: Path, people: int, seed_value: int = 7) -> dict[str, object]:
             assert r.status_code == 201, r.json
     r = client.post("/api/v1/themes/runs", json={}, headers=auth)
     assert r.status_code == 202, r.json
+    # Follow-up on, so the worker opens one for every detractor from now on; a tag and an
+    # alert rule, so the triage controls and the alerts page have something to show.
+    settings = {"enabled": True, "sla_hours": {"detractor": 48}}
+    assert (
+        client.patch("/api/v1/follow-up-settings", json=settings, headers=auth).status_code == 200
+    )
+    for name in ("billing", "call back", "churn risk"):
+        assert client.post("/api/v1/tags", json={"name": name}, headers=auth).status_code == 201
+    rule = {"name": "Enterprise detractors", "kind": "detractor", "destination": "email"}
+    rule |= {"emails": ["cx-lead@demo.example"], "property_key": "plan"}
+    rule |= {"property_value": "enterprise"}
+    assert client.post("/api/v1/alert-rules", json=rule, headers=auth).status_code == 201
+    for n in range(12):
+        body = {
+            "survey_id": survey_id,
+            "person": {"external_id": f"late{n}", "email": f"late{n}@example.com"},
+            "score": n % 7,
+            "comment": rng.choice(COMPLAINTS["support"]),
+            "properties": {"plan": "enterprise", "mrr": 999},
+            "created_at": "2026-11-20T10:00:00Z",
+        }
+        assert client.post("/api/v1/responses", json=body, headers=auth).status_code == 201
     from service.worker.loop import run_once
 
     done = run_once(app)
