@@ -74,10 +74,12 @@ class EmailParts:
     lang: str
 
 
-@memo(maxsize=1)
-def _environment() -> Environment:
+@memo(maxsize=4)
+def template_environment(folder: Path) -> Environment:
+    """The Jinja environment of one folder of mail templates (survey mail, the digest): HTML
+    escaped, undefined names an error; compiled templates kept for the process."""
     return Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(folder),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -120,7 +122,7 @@ def render_email(data: EmailInput) -> EmailParts:
         "unsubscribe_url": data.unsubscribe_url,
         "t": {k: v.replace("{product}", product) for k, v in texts.items()},
     }
-    env = _environment()
+    env = template_environment(TEMPLATES)
     return EmailParts(
         subject=subject,
         text=env.get_template("invitation.txt").render(context),
@@ -181,7 +183,8 @@ def usable_name(name: str | None) -> str | None:
     return name if name and is_single_line(name) else None
 
 
-def _header(name: str, value: str | Address) -> bytes:
+def header_bytes(name: str, value: str | Address) -> bytes:
+    """One header as SMTP's policy folds it (a line break in `value` raises)."""
     return _POLICY.fold_binary(*_POLICY.header_store_parse(name, value))
 
 
@@ -191,7 +194,7 @@ def _header(name: str, value: str | Address) -> bytes:
 def _shared_headers(sender: str, subject: str, lang: str) -> bytes:
     """The headers every message of one template carries."""
     return b"".join(
-        _header(key, value)
+        header_bytes(key, value)
         for key, value in (
             ("From", sender),
             # Survey texts stored before they were checked may hold line breaks.
@@ -209,16 +212,16 @@ def _to(recipient: str, name: str | None) -> bytes:
     if not recipient.isascii():
         raise UnsendableAddress(f"not an ASCII address: {recipient!r}")
     try:
-        return _header("To", Address(usable_name(name) or "", addr_spec=recipient))
+        return header_bytes("To", Address(usable_name(name) or "", addr_spec=recipient))
     except Exception as exc:
         # The header registry's parser raises many kinds of error for a malformed address
         # (ValueError, HeaderParseError, defects, IndexError, ...); display names never do.
         raise UnsendableAddress(f"not a valid address: {recipient!r}") from exc
 
 
-def _base64(text: str) -> bytes:
+def base64_lines(data: bytes) -> bytes:
     """Base64 in CRLF-terminated lines of 76 characters (RFC 2045)."""
-    encoded = binascii.b2a_base64(text.encode(), newline=False)
+    encoded = binascii.b2a_base64(data, newline=False)
     return b"\r\n".join([*_BASE64_LINE.findall(encoded), b""])
 
 
@@ -256,7 +259,7 @@ def build_message(
     body = b"".join(
         b"--%s\r\nContent-Type: text/%s; charset=utf-8\r\n"
         b"Content-Transfer-Encoding: base64\r\n\r\n%s"
-        % (boundary.encode(), subtype, _base64(content))
+        % (boundary.encode(), subtype, base64_lines(content.encode()))
         for subtype, content in ((b"plain", parts.text), (b"html", parts.html))
     )
     return head + b"\r\n" + body + b"--%s--\r\n" % boundary.encode()

@@ -11,37 +11,19 @@ in its recipient, date, message id and unsubscribe link, as the survey email doe
 
 from __future__ import annotations
 
-import binascii
-import re
 import uuid
 from dataclasses import dataclass, replace
-from email import policy
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-from surveys.email.render import sender_domain
+from surveys.email.render import base64_lines, header_bytes, sender_domain, template_environment
 from surveys.loop import digest_charts
 from surveys.loop.digest import Digest
-from surveys.memo import memo
 from surveys.plain_text import single_line
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 UNIT_WORDS = {"week": "week", "month": "month"}
-
-
-@memo(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
 
 
 @dataclass(frozen=True)
@@ -124,7 +106,7 @@ def render_parts(
         "money": _money,
         "unit": UNIT_WORDS[digest.unit],
     }
-    env = _environment()
+    env = template_environment(TEMPLATES)
     return (
         env.get_template("digest.txt").render(context),
         env.get_template("digest.html").render(context),
@@ -154,9 +136,9 @@ class PreparedDigest:
             raise ValueError("this digest was prepared with an unsubscribe link")
         url = unsubscribe_url or ""
         own = [
-            _header("To", recipient),
-            _header("Date", date or formatdate(usegmt=True)),
-            _header("Message-ID", make_msgid("digest", domain=self.domain)),
+            header_bytes("To", recipient),
+            header_bytes("Date", date or formatdate(usegmt=True)),
+            header_bytes("Message-ID", make_msgid("digest", domain=self.domain)),
         ]
         if self.unsubscribe:
             own.append(f"List-Unsubscribe: <{url}>\r\n".encode())
@@ -169,12 +151,12 @@ class PreparedDigest:
         body = (
             f"--{alternative}\r\n".encode()
             + _part_head("text/plain; charset=utf-8")
-            + _base64(text.encode())
+            + base64_lines(text.encode())
             + f"--{alternative}\r\n".encode()
             + f'Content-Type: multipart/related; boundary="{related}"; '
             f'type="text/html"\r\n\r\n--{related}\r\n'.encode()
             + _part_head("text/html; charset=utf-8")
-            + _base64(html.encode())
+            + base64_lines(html.encode())
             + self.images.replace(_RELATED, related.encode())
             + f"--{related}--\r\n--{alternative}--\r\n".encode()
         )
@@ -183,20 +165,6 @@ class PreparedDigest:
 
 UNSUBSCRIBE = "\x00fw:unsubscribe\x00"
 _RELATED = b"\x00fw:related\x00"
-# SMTP's CRLF lines, 78-column folding and RFC 2047 for non-ASCII header values (a project
-# name in the subject); a value with a line break raises instead of starting a header.
-_POLICY = policy.SMTP
-_BASE64_LINE = re.compile(b".{1,76}")
-
-
-def _header(name: str, value: str) -> bytes:
-    return _POLICY.fold_binary(*_POLICY.header_store_parse(name, value))
-
-
-def _base64(data: bytes) -> bytes:
-    """Base64 in CRLF-terminated lines of 76 characters (RFC 2045)."""
-    encoded = binascii.b2a_base64(data, newline=False)
-    return b"\r\n".join([*_BASE64_LINE.findall(encoded), b""])
 
 
 def _part_head(content_type: str, *extra: str) -> bytes:
@@ -221,8 +189,8 @@ def prepare(
     marked = replace(links, unsubscribe_url=UNSUBSCRIBE if unsubscribe else None)
     text, html = render_parts(digest, marked, images, sees_emails=sees_emails)
     shared = [
-        _header("From", sender),
-        _header("Subject", subject(digest)),
+        header_bytes("From", sender),
+        header_bytes("Subject", subject(digest)),
         b"MIME-Version: 1.0\r\n",
         # Answered by nobody: auto-responders should stay quiet (RFC 3834).
         b"Auto-Submitted: auto-generated\r\n",
@@ -238,7 +206,7 @@ def prepare(
             f"Content-ID: <{chart.cid}>",
             f'Content-Disposition: inline; filename="{chart.cid.split(".", 1)[0]}.png"',
         )
-        + _base64(chart.png)
+        + base64_lines(chart.png)
         for chart in images
     )
     return PreparedDigest(
