@@ -273,7 +273,7 @@ def show_schema_errors(form: SurveyForm, messages: dict[str, Any]) -> None:
             for bound, said in bounds.items():
                 field = form.send_window_start if bound == "start" else form.send_window_end
                 field.errors = [_sentence(m) for m in _flatten(said)]
-        elif name in form._fields:
+        elif name in form:
             form[name].errors = [_sentence(m) for m in _flatten(problems)]
         else:
             form.form_errors.extend(_sentence(m) for m in _flatten(problems))

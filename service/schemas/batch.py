@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from service.errors import ErrorBodySchema, status_of
-from service.schemas.common import MAX_ID, Properties, check_properties, one_line
+from service.schemas.common import MAX_ID, Properties, RowList, check_properties, one_line
 from service.schemas.responses import PersonRefSchema, ResponseCreateSchema
 from surveys.answers import MAX_COMMENT, RESPONSE_CHANNELS, Answer
 from surveys.imports.batch import BATCH_MAX, BatchRow, RowResult
@@ -45,19 +45,10 @@ class ResponseBatchRowSchema(ResponseCreateSchema):
     )
 
 
-class AnswerRowList(fields.List):
-    """Documented as a list of answers, but each row is loaded on its own by the view so that
-    one bad row does not reject the others."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
-        if not isinstance(value, list):
-            raise ValidationError("expected a list of answers")
-        return value
-
-
 class ResponseBatchSchema(Schema):
-    responses = AnswerRowList(
+    responses = RowList(
         fields.Nested(ResponseBatchRowSchema),
+        rows_called="answers",
         required=True,
         validate=validate.Length(min=1, max=BATCH_MAX),
         metadata={"description": f"1–{BATCH_MAX:,} answers, each as POST /responses takes it."},

@@ -142,3 +142,17 @@ class PropertyFilterArgs(Schema):
     def _both_or_neither(self, data, **kwargs):
         if ("property" in data) != ("property_value" in data):
             raise ValidationError("property and property_value go together", "property_value")
+
+
+class RowList(fields.List):
+    """Documented as a list of rows, but loaded as the raw list: the view loads each row on
+    its own, so that one bad row does not reject the others (batch endpoints)."""
+
+    def __init__(self, inner: fields.Field, *, rows_called: str, **kwargs: Any) -> None:
+        super().__init__(inner, **kwargs)
+        self.rows_called = rows_called
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise ValidationError(f"expected a list of {self.rows_called}")
+        return value

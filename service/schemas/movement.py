@@ -58,13 +58,18 @@ Filter with `from_segment` / `to_segment` (`none` lists new or lapsed people) an
 SEGMENT_NAMES = [s for s in SEGMENT_FILTERS if s != "none"]
 
 
-class PairArgs(Schema):
-    survey_id = id_field(required=True)
-    period = fields.String(
+def period_unit_field() -> fields.String:
+    """The `period` argument of every pair of periods: quarter (the default) or month."""
+    return fields.String(
         load_default="quarter",
         validate=validate.OneOf(MOVEMENT_UNITS),
         metadata={"description": "quarter (labels 2026-Q1) or month (labels 2026-03)."},
     )
+
+
+class PairArgs(Schema):
+    survey_id = id_field(required=True)
+    period = period_unit_field()
     from_ = fields.String(
         data_key="from", metadata={"description": "Period A, e.g. 2026-Q1 or 2026-03."}
     )

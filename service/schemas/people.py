@@ -7,7 +7,14 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.pagination import PageArgs
-from service.schemas.common import Properties, SingleLine, UtcDateTime, one_line, validate_zone
+from service.schemas.common import (
+    Properties,
+    RowList,
+    SingleLine,
+    UtcDateTime,
+    one_line,
+    validate_zone,
+)
 
 BATCH_MAX = 10_000
 
@@ -47,19 +54,10 @@ class PersonSchema(PersonInSchema):
     bounced_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
-class RowList(fields.List):
-    """Documented as a list of people, but each row is validated on its own by the view so
-    that one bad row does not reject the others."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
-        if not isinstance(value, list):
-            raise ValidationError("expected a list of people")
-        return value
-
-
 class PeopleBatchSchema(Schema):
     people = RowList(
         fields.Nested(PersonCreateSchema),
+        rows_called="people",
         required=True,
         validate=validate.Length(min=1, max=BATCH_MAX),
         metadata={"description": f"1–{BATCH_MAX:,} people, upserted like POST /people."},

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.schemas.common import UtcDateTime, id_field
-from service.schemas.movement import MovementPeriodSchema, PairArgs, RepeatNpsSchema
+from service.schemas.movement import MovementPeriodSchema, RepeatNpsSchema, period_unit_field
 from surveys.response_filters import FOLLOW_UP_STATUSES
 
 
@@ -155,7 +155,7 @@ For each group:
 
 class RecoveryArgs(Schema):
     survey_id = id_field(required=True)
-    period = PairArgs._declared_fields["period"]
+    period = period_unit_field()
     from_ = fields.String(
         data_key="from",
         metadata={"description": "Period P, e.g. 2026-Q1; P+1 is the one after it."},
