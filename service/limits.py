@@ -2,7 +2,9 @@
 on `/api/v1`; in memory by default, in Redis when REDIS_URL is set (several nodes).
 
 One before-request hook counts fixed windows with the limits library's fixed-window strategy
-over its memory or Redis storage; the team app's sign-in throttle counts through the same one.
+over its Redis storage, or over `LocalCounts` (`service/rate_counts.py`, a storage plugged in
+through the library's extension point) in one process; the team app's sign-in throttle counts
+through the same one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from limits.strategies import FixedWindowRateLimiter
 
 from service.config import Settings
 from service.errors import error_response
+from service.rate_counts import LocalCounts
 from service.widget import access
 from service.widget.views import bp as widget_bp
 
@@ -53,8 +56,9 @@ class RateLimits:
     def __init__(self, config: Config, redis_url: str | None) -> None:
         # Read per request: tests and operators may change the limits of a running app.
         self.config = config
-        # Redis: several nodes count together.
-        self.storage = storage_from_string(redis_url or "memory://")
+        # Redis: several nodes count together. Otherwise counters of this process, without the
+        # library's `memory://` expiry thread (see `service.rate_counts`).
+        self.storage = storage_from_string(redis_url) if redis_url else LocalCounts()
         self.limiter = FixedWindowRateLimiter(self.storage)
 
     def _budgets(self, req: Request) -> list[tuple[str, str, str]]:
