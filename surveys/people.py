@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from surveys.clock import to_naive_utc
-from surveys.database.inserts import insert_or_ignore
+from surveys.database.inserts import column_values, insert_or_ignore
 from surveys.database.lists import one_of
 from surveys.database.paging import Page, keyset_page
 from surveys.errors import Conflict, Invalid, NotFound
@@ -100,14 +100,24 @@ def find_person(
     return session.scalar(stmt)
 
 
+def _fresh(project_id: int, data: dict[str, Any], trusted: bool) -> Person:
+    fresh = Person(project_id=project_id, properties={}, trusted=False)
+    _apply(fresh, data, trusted)
+    return fresh
+
+
+def new_person_values(project_id: int, data: dict[str, Any], *, trusted: bool) -> dict[str, Any]:
+    """The column values a new person gets from `data`, for a writer that inserts the row
+    itself (the widget's new visitor); the same rules as `create_person`."""
+    return column_values(_fresh(project_id, data, trusted))
+
+
 def create_person(
     session: Session, project_id: int, data: dict[str, Any], *, trusted: bool
 ) -> Person | None:
     """Insert a new person (one statement, the row returned by it); None when another
     request stored the same external_id first."""
-    fresh = Person(project_id=project_id, properties={}, trusted=False)
-    _apply(fresh, data, trusted)
-    return insert_or_ignore(session, fresh)
+    return insert_or_ignore(session, _fresh(project_id, data, trusted))
 
 
 def upsert_person(

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from surveys.answers import Answer, record_answer
 from surveys.clock import to_naive_utc
+from surveys.database.durability import commit_without_flush_wait
+from surveys.database.inserts import insert_row_or_ignore
 from surveys.errors import Conflict, Invalid, NotFound
 from surveys.keys import verify_user_hash
 from surveys.memo import memo
 from surveys.models import Display, Person, Project, Survey, SurveyResponse
-from surveys.people import may_change, normalise_email, upsert_person
+from surveys.people import may_change, new_person_values, normalise_email, upsert_person
 from surveys.segments import segment_of
 from surveys.texts import base_locale, followup_text, question_text
 from surveys.widget import eligibility
@@ -182,6 +184,15 @@ def _write_person(session: Session, project_id: int, who: Claim) -> Person:
     return person
 
 
+def _create_visitor(session: Session, project_id: int, who: Claim) -> None:
+    """A first visit: one INSERT through the table, the state read back by the caller. Only
+    when another request created the same person meanwhile does the general upsert run."""
+    values = new_person_values(project_id, who.data, trusted=who.trusted)
+    values["anonymous"] = not who.identified
+    if insert_row_or_ignore(session, Person.__table__, values) is None:
+        _write_person(session, project_id, who)
+
+
 def _candidates(surveys: list[SurveyState], survey_id: int | None) -> list[SurveyState]:
     if survey_id is not None:
         chosen = [s for s in surveys if s.rules.survey_id == survey_id]
@@ -204,7 +215,10 @@ def _state(session: Session, project_id: int, who: Claim, *, now: datetime) -> V
         return state
     # The state just read says the person is absent or out of date: write without looking
     # them up a second time.
-    _write_person(session, project_id, who)
+    if state is None:
+        _create_visitor(session, project_id, who)
+    else:
+        _write_person(session, project_id, who)
     state = visitor_state(session, project_id, external_id, now=now)
     assert state is not None  # written just now, in this transaction
     return state
@@ -228,7 +242,25 @@ def visit(
 ) -> Visit:
     """Upsert the visitor, decide whether they see a survey now and, when so, create (or resume)
     its display. A page view that repeats the last one reads one statement and writes nothing.
+
+    What a visit writes (the person as the page describes them, a display) the next page view
+    sends again, so its commit need not wait for the disk (`commit_without_flush_wait`).
     """
+    result = _visit(session, project, identity, identity_secret, now, locale, survey_id, force)
+    commit_without_flush_wait(session)
+    return result
+
+
+def _visit(
+    session: Session,
+    project: WidgetProject,
+    identity: Identity,
+    identity_secret: str,
+    now: datetime,
+    locale: str | None,
+    survey_id: int | None,
+    force: bool,
+) -> Visit:
     who = claim(project, identity, identity_secret=identity_secret)
     state = _state(session, project.id, who, now=now)
     person = state.person

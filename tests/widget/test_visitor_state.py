@@ -14,6 +14,7 @@ from service.db import db
 from service.factory import create_app
 from surveys.clock import utcnow
 from surveys.models import Person
+from surveys.widget import visits
 from surveys.widget.history import _statement, visitor_state
 from tests.conftest import TEST_SECRET, Api, make_project
 from tests.widget.conftest import Widget
@@ -156,9 +157,9 @@ def test_statements_of_a_visit(tmp_path, sqlite_template):
         assert answer.status_code == 200, answer.json
         return [s for s in statements if s not in ("PRAGMA", "BEGIN", "COMMIT")]
 
-    # New: the state (absent), the upsert's lookup, the person (its INSERT returns the row: no
-    # read back), the state in the transaction, the display.
-    assert run() == ["SELECT", "SELECT", "INSERT", "SELECT", "INSERT"]
+    # New: the state (absent), the person (an INSERT through the table: the state just said
+    # they are absent, so no second lookup), the state in the transaction, the display.
+    assert run() == ["SELECT", "INSERT", "SELECT", "INSERT"]
     assert run() == ["SELECT"]  # the same page view again: resumed, nothing written
     assert run(locale="ru") == ["SELECT", "SELECT", "UPDATE", "SELECT"]
     assert run(locale="ru") == ["SELECT"]
@@ -172,3 +173,70 @@ def test_statements_of_a_visit(tmp_path, sqlite_template):
     assert run(locale="en", email="evil@example.com", user_hash=None) == ["SELECT"]
     assert owner.get("/api/v1/people?external_id=u-1").json["items"][0]["locale"] == "ru"
     app.extensions["db_engine"].dispose()
+
+
+def test_a_new_visitor_written_meanwhile_is_updated_not_doubled(app, widget, survey):
+    """The first visit inserts the person through the table; when another request stored the
+    same external_id between the state read and that INSERT, the general upsert updates the
+    stored person instead (the same outcome as a visit that found them)."""
+    widget.customer("u-race", locale="de")
+    with app.app_context():
+        project_id = db().scalar(select(Person.project_id).where(Person.external_id == "u-race"))
+        who = visits.Claim(
+            {"external_id": "u-race", "locale": "fr"}, identified=True, verified=True, trusted=True
+        )
+        visits._create_visitor(db(), project_id, who)
+        db().commit()
+        people = db().scalars(select(Person).where(Person.external_id == "u-race")).all()
+        assert [(p.locale, p.anonymous) for p in people] == [("fr", False)]
+
+
+def test_a_new_visitor_row_is_what_the_upsert_would_write(app, widget, survey, api):
+    """Values of a person made by a first visit: email normalised, properties kept, anonymous
+    only without an external_id, untrusted without a user_hash."""
+    first = widget.customer("u-new", email="Ann@Example.COM", properties={"plan": "pro"})
+    assert first.status_code == 200, first.json
+    assert widget.visit(anonymous_id="anon-new").status_code == 200
+    with app.app_context():
+        rows = {
+            p.external_id: p
+            for p in db().scalars(select(Person).where(Person.external_id.like("%new")))
+        }
+        known = rows["u-new"]
+        assert (known.email, known.properties, known.anonymous) == (
+            "ann@example.com",
+            {"plan": "pro"},
+            False,
+        )
+        assert known.added_at is not None and known.updated_at is not None
+        anonymous = next(p for k, p in rows.items() if k != "u-new")
+        assert anonymous.anonymous is True and anonymous.trusted is False
+
+
+def test_a_visit_commits_without_waiting_for_the_flush_on_postgresql(app, widget, survey, api):
+    """A visit that writes asks PostgreSQL not to wait for the WAL flush at its commit (its
+    writes come again with the next page view); an answer through the API never does."""
+    statements: list[str] = []
+    engine = app.extensions["db_engine"]
+
+    def _trace(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _trace)
+    try:
+        assert widget.customer("u-flush").status_code == 200
+        visit_statements = list(statements)
+        statements.clear()
+        answer = api.post(
+            "/api/v1/responses",
+            json={"survey_id": survey["id"], "person": {"external_id": "u-api"}, "score": 9},
+        )
+        assert answer.status_code == 201, answer.json
+    finally:
+        event.remove(engine, "before_cursor_execute", _trace)
+    relaxed = [s for s in visit_statements if "synchronous_commit" in s]
+    if engine.dialect.name == "postgresql":
+        assert relaxed == ["SET LOCAL synchronous_commit TO OFF"]
+    else:
+        assert relaxed == []
+    assert not [s for s in statements if "synchronous_commit" in s]
