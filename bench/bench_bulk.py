@@ -72,7 +72,7 @@ class Target:
             self.url = f"sqlite:///{path}"
         else:
             base = make_url(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
-            self.name = f"flywheel_bulk_{uuid.uuid4().hex[:10]}"
+            self.name = f"bulk_{uuid.uuid4().hex[:10]}"
             self.admin = create_engine(base, isolation_level="AUTOCOMMIT")
             with self.admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{self.name}"'))
