@@ -35,7 +35,10 @@ def insert_rows(
 ) -> tuple[dict[Any, int], list[int]]:
     """Insert rows under a unique `key` that a concurrent writer may hold already (those are
     skipped), and rows without one; returns (key -> new id of each keyed row inserted, the
-    new ids of the plain rows in their order). Every row has the same columns."""
+    new ids of the plain rows in their order). Every row has the same columns; a column left
+    out takes its scalar default (`channel` "api"), as the ORM's INSERT would give it, and one
+    with a computed default must be given."""
+    keyed, plain = _with_defaults(table, keyed), _with_defaults(table, plain)
     if session.get_bind().dialect.name == "postgresql":
         return _copy_rows(session, table, keyed, plain, key)
     made: dict[Any, int] = {}
@@ -48,6 +51,17 @@ def insert_rows(
         # the largest in the table, and this transaction is SQLite's one writer meanwhile.
         ids = sorted(rid for (rid,) in _sqlite_values(session, table, plain, "id", ignore=False))
     return made, ids
+
+
+def _with_defaults(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not rows:
+        return rows
+    missing = {
+        c.key: c.default.arg
+        for c in table.columns
+        if c.key not in rows[0] and c.default is not None and c.default.is_scalar
+    }
+    return [{**missing, **row} for row in rows] if missing else rows
 
 
 def _processors(session: Session, table: Table, columns: Sequence[str]) -> list[Callable | None]:
