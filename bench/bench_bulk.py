@@ -8,7 +8,10 @@ command in process. The baseline, measured in the same run, is the floor of bulk
 the same people and answers inserted by hand with the database driver alone (sqlite3's
 executemany; on PostgreSQL, COPY), with none of the service's checks, idempotency or period
 answers. After each path the period answers are compared with a rebuild: a bulk path must
-never leave the figures wrong. Output is appended to bench/out/bench_bulk.txt.
+never leave the figures wrong. Beside the wall time, this process's CPU time: on SQLite it
+holds the database's own work too (in process), and on a loaded machine it is the steadier
+figure; on PostgreSQL the server's share is not in it. Output is appended to
+bench/out/bench_bulk.txt.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class Target:
             self.url = f"sqlite:///{path}"
         else:
             base = make_url(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
-            self.name = f"flywheel_bulk_{uuid.uuid4().hex[:10]}"
+            self.name = f"bulk_{uuid.uuid4().hex[:10]}"
             self.admin = create_engine(base, isolation_level="AUTOCOMMIT")
             with self.admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{self.name}"'))
@@ -263,7 +266,9 @@ def measure(kind: str, pg_url: str | None, rows, csv_path: Path, workdir: Path) 
     ):
         target = Target(kind, pg_url, workdir)
         try:
+            cpu = time.process_time()
             seconds = run(target, rows)
+            cpu = time.process_time() - cpu
             assert target.count() == len(rows)
             right = "" if name.startswith("baseline") else (
                 "  period answers = rebuild" if target.periods_right() else "  PERIOD ANSWERS WRONG"
@@ -276,7 +281,8 @@ def measure(kind: str, pg_url: str | None, rows, csv_path: Path, workdir: Path) 
         ratio = figures[name] / figures["baseline (driver only)"]
         line = (
             f"{kind:<10} {name:<24} {len(rows):>9,} answers in {seconds:6.2f} s "
-            f"= {figures[name]:>9,.0f} answers/s  ratio {ratio:.2f}x{right}"
+            f"= {figures[name]:>9,.0f} answers/s  ratio {ratio:.2f}x  "
+            f"CPU {cpu:6.2f} s = {len(rows) / cpu:>8,.0f} answers/CPU-s{right}"
         )
         print(line, flush=True)
         lines.append(line)

@@ -10,12 +10,20 @@ every error reads as the schema writes it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 from service.errors import ErrorBodySchema, status_of
-from service.schemas.common import MAX_ID, Properties, RowList, check_properties, one_line
+from service.schemas.common import (
+    MAX_ID,
+    Properties,
+    RowList,
+    check_properties,
+    one_line,
+    stored_utc,
+)
 from service.schemas.responses import PersonRefSchema, ResponseCreateSchema
 from surveys.answers import MAX_COMMENT, RESPONSE_CHANNELS, Answer
 from surveys.imports.batch import BATCH_MAX, BatchRow, RowResult
@@ -81,6 +89,18 @@ _NAME = BatchPersonSchema().fields["name"]
 
 def _text(value: Any, low: int, high: int) -> bool:
     return type(value) is str and low <= len(value) <= high
+
+
+def _created_at(value: Any) -> datetime:
+    # What the field does for a string (marshmallow's ISO format is `datetime.fromisoformat`)
+    # without its per-call machinery; anything else, or an error, goes through the field,
+    # so the message reads as it writes it.
+    if type(value) is str:
+        try:
+            return stored_utc(datetime.fromisoformat(value))
+        except (ValueError, ValidationError):
+            pass
+    return _CREATED_AT.deserialize(value)
 
 
 def _props(value: Any) -> bool:
@@ -174,7 +194,7 @@ class RowLoader:
                 return None
             out["properties"] = row["properties"]
         if "created_at" in row:
-            out["created_at"] = _CREATED_AT.deserialize(row["created_at"])
+            out["created_at"] = _created_at(row["created_at"])
         return out
 
 

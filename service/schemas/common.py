@@ -36,12 +36,16 @@ class UtcDateTime(fields.DateTime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
-        parsed = super()._deserialize(value, attr, data, **kwargs)
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-        if not 1900 <= parsed.year <= 2999:
-            raise ValidationError("year must be between 1900 and 2999")
-        return parsed
+        return stored_utc(super()._deserialize(value, attr, data, **kwargs))
+
+
+def stored_utc(parsed: datetime) -> datetime:
+    """A parsed datetime as `UtcDateTime` stores it: naive UTC, year 1900–2999."""
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    if not 1900 <= parsed.year <= 2999:
+        raise ValidationError("year must be between 1900 and 2999")
+    return parsed
 
 
 class Properties(fields.Dict):

@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys import people, period_answers
 from surveys.answers import Answer, check_answer
 from surveys.clock import to_naive_utc
-from surveys.database.inserts import present_ids, reserve_ids
+from surveys.database.bulk_rows import insert_rows
 from surveys.database.lists import one_of
 from surveys.errors import Conflict, DomainError, NotFound, PersonErased
 from surveys.models import Person, Project, SurveyResponse
@@ -229,7 +228,9 @@ def _insert_people(
     keyed = [r for r in rows.values() if r["external_id"]]
     unkeyed = [(k, r) for k, r in rows.items() if not r["external_id"]]
     # A concurrent writer may create the same external_id meanwhile: theirs is kept.
-    by_ext, ids = _insert(session, Person.__table__, keyed, [r for _, r in unkeyed], "external_id")
+    by_ext, ids = insert_rows(
+        session, Person.__table__, keyed, [r for _, r in unkeyed], "external_id"
+    )
     made = {
         ("external_id", ext): _NewPerson(pid, None, rows[("external_id", ext)]["properties"])
         for ext, pid in by_ext.items()
@@ -303,41 +304,9 @@ def _insert_answers(
         else:
             plain.append(values)
             plain_indexes.append(p.row.index)
-    by_key, plain_ids = _insert(session, SurveyResponse.__table__, keyed, plain, "idempotency_key")
+    by_key, plain_ids = insert_rows(
+        session, SurveyResponse.__table__, keyed, plain, "idempotency_key"
+    )
     ids = {index_of_key[key]: rid for key, rid in by_key.items()}
     ids.update(zip(plain_indexes, plain_ids, strict=True))
     return ids
-
-
-def _insert(
-    session: Session,
-    table: Any,
-    keyed: list[dict[str, Any]],
-    plain: list[dict[str, Any]],
-    key: str,
-) -> tuple[dict[str, int], list[int]]:
-    """Insert rows under a unique `key` a concurrent writer may hold already (those are
-    skipped), and rows without one; (key -> new id of each keyed row inserted, the new ids
-    of the plain rows in order)."""
-    dialect = session.get_bind().dialect.name
-    or_ignore = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    or_ignore = or_ignore.on_conflict_do_nothing()
-    reserved = reserve_ids(session, table, len(keyed) + len(plain))
-    if reserved is not None:
-        for row, rid in zip([*keyed, *plain], reserved, strict=True):
-            row["id"] = rid
-        if keyed:
-            session.execute(or_ignore, keyed)
-        if plain:
-            session.execute(insert(table), plain)
-        held = present_ids(session, table, [r["id"] for r in keyed]) if keyed else set()
-        return {r[key]: r["id"] for r in keyed if r["id"] in held}, [r["id"] for r in plain]
-    made: dict[str, int] = {}
-    if keyed:
-        stmt = or_ignore.returning(table.c.id, table.c[key])
-        made = {value: rid for rid, value in session.execute(stmt, keyed)}
-    ids: list[int] = []
-    if plain:
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids = list(session.scalars(stmt, plain))
-    return made, ids

@@ -238,3 +238,51 @@ def test_unstorable_text_refuses_the_whole_batch(api):
     r = api.post("/api/v1/responses/batch", json={"responses": [row, bad]})
     assert r.status_code == 422, r.json
     assert api.get("/api/v1/responses").json["items"] == []
+
+
+def test_bulk_rows_keep_the_row_a_concurrent_writer_stored(app, api, project):
+    """`insert_rows` skips a keyed row whose key is stored already (a concurrent writer's,
+    here one stored before the call, the batch's own check bypassed): on PostgreSQL the COPY
+    fails in its savepoint and the rows go in again with ON CONFLICT DO NOTHING."""
+    from datetime import datetime
+
+    from service.db import db
+    from surveys.database.bulk_rows import insert_rows
+    from surveys.models import SurveyResponse
+
+    survey_id = _survey(api)
+    stored = _batch(
+        api,
+        [{"survey_id": survey_id, "person": {"external_id": "ann"}, "score": 9,
+          "created_at": "2026-01-01T00:00:00Z", "idempotency_key": "taken"}],
+    )  # fmt: skip
+    theirs = api.get(f"/api/v1/responses/{stored['results'][0]['id']}").json
+    when = datetime(2026, 2, 1)
+
+    def row(key):
+        return {
+            "project_id": project.id,
+            "survey_id": survey_id,
+            "person_id": theirs["person_id"],
+            "score": 3,
+            "comment": "new",
+            "excluded": False,
+            "properties": {"plan": "pro", "mrr": 1.5},
+            "idempotency_key": key,
+            "created_at": when,
+            "updated_at": when,
+        }
+
+    with app.app_context():
+        session = db()
+        made, plain = insert_rows(
+            session, SurveyResponse.__table__, [row("taken"), row("fresh")], [row(None)] * 2,
+            "idempotency_key",
+        )  # fmt: skip
+        session.commit()
+    assert set(made) == {"fresh"} and len(plain) == 2 and plain[0] < plain[1]
+    assert api.get(f"/api/v1/responses/{theirs['id']}").json["score"] == 9
+    for rid in [made["fresh"], *plain]:
+        stored = api.get(f"/api/v1/responses/{rid}").json
+        assert stored["score"] == 3 and stored["properties"] == {"plan": "pro", "mrr": 1.5}
+        assert stored["created_at"] == "2026-02-01T00:00:00Z" and stored["comment"] == "new"
