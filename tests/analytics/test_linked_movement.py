@@ -1,5 +1,5 @@
-"""Movement and movers between consecutive periods read the linked period answers (each row
-carrying its person's previous-period score, weight and rise): equal to pairing the two
+"""Movement, movers and recovery between consecutive periods read the linked period answers
+(each row carrying its person's previous-period score, weight and rise): equal to pairing the two
 periods' rows, the path a project whose rows are being rebuilt takes, after late answers,
 rescoring, exclusions, erasure and bulk writes; the links equal a rebuild's and what the rows
 themselves say."""
@@ -15,6 +15,7 @@ from service.db import db
 from surveys import period_answers
 from surveys.analytics.movement import MovementQuery, is_linked_pair, movement, resolve_pair
 from surveys.analytics.movers import MOVEMENT_KINDS, SEGMENT_FILTERS, MoversQuery, list_movers
+from surveys.loop.recovery import recovery
 from surveys.models import Project
 from tests.analytics.helpers import assert_linked, exclude, rebuilt, rows
 from tests.answers import answer
@@ -51,6 +52,10 @@ def _history(api: Api, survey_id: int, people: int = 30, seed: int = 7) -> list[
                         properties=rng.choice(PROPERTIES),
                     )
                 )
+    for r in rng.sample(made, 15):
+        body = rng.choice(({"status": "resolved", "reason": "called"}, {"status": "contacted"}))
+        got = api.patch(f"/api/v1/responses/{r['id']}/follow-up", json=body)
+        assert got.status_code == 200, got.json
     return made
 
 
@@ -133,6 +138,10 @@ def _check(app, keys, survey_id: int) -> None:
 
             linked, paired = _linked_and_paired(app, keys.id, read)
             assert linked == paired, (unit, a, b, weight)
+        linked, paired = _linked_and_paired(
+            app, keys.id, lambda s, p, u=unit, a=a: recovery(s, p, survey_id, u, a, NOW)
+        )
+        assert linked == paired, (unit, a, "recovery")
         pair = MovementQuery(survey_id, unit, a, b)
         queries = [MoversQuery(pair, movement=kind) for kind in (None, *MOVEMENT_KINDS)]
         queries += [MoversQuery(pair, from_segment=s) for s in SEGMENT_FILTERS]
