@@ -25,6 +25,7 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     String,
+    TextClause,
     and_,
     bindparam,
     case,
@@ -35,10 +36,12 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.engine.default import DefaultDialect
+from sqlalchemy.orm import Session
 
 from surveys.memo import memo
 from surveys.models import PeriodAnswer, Project, Survey, SurveyResponse
@@ -68,7 +71,9 @@ def is_current(project: Project) -> bool:
 def _upsert(dialect: str) -> Insert:
     """Built once per dialect: the statement runs on every recorded answer."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(PeriodAnswer)
+    # The table, not the mapped class: an ORM-enabled INSERT pays for the ORM's bulk machinery
+    # on every answer.
+    stmt = insert(PeriodAnswer.__table__)
     new, old = stmt.excluded, PeriodAnswer.__table__.c
     later = or_(
         new.created_at > old.created_at,
@@ -98,7 +103,8 @@ def kept_weight(properties: dict[str, Any] | None) -> float | None:
 def _link_values(prev_label: ColumnElement[Any]) -> dict[str, Any]:
     """SET clause: the row's previous-period fields, read from that period's row of the same
     person (null when there is none)."""
-    pa, before = PeriodAnswer, aliased(PeriodAnswer)
+    pa = PeriodAnswer.__table__.c
+    before = PeriodAnswer.__table__.alias("before").c
 
     def earlier(column: Any) -> Any:
         return (
@@ -125,10 +131,22 @@ _LINK_SLOTS = ("quarter", "month")
 
 
 @memo(maxsize=1)
-def _link_one() -> Any:
+def _link_one() -> tuple[TextClause, dict[str, Any]]:
     """UPDATE linking one person's rows of one answer's periods and of the periods after them
-    (a late answer changes what the next period moved from): two rows per unit at most."""
-    pa = PeriodAnswer
+    (a late answer changes what the next period moved from): two rows per unit at most.
+
+    Rendered once as plain SQL text (the generic dialect: nothing here is particular to one
+    database) with its constant parameters: as an expression, working out its cache key on
+    every answer cost more than running it.
+    """
+    compiled = _link_one_expression().compile(dialect=DefaultDialect(paramstyle="named"))
+    names = {name for u in _LINK_SLOTS for name in (f"{u}_at", f"{u}_before", f"{u}_after")}
+    constants = {k: v for k, v in compiled.params.items() if k not in names | {"s", "p"}}
+    return text(str(compiled)), constants
+
+
+def _link_one_expression() -> Any:
+    pa = PeriodAnswer.__table__.c
     labels = {
         f"{u}_{k}": bindparam(f"{u}_{k}", type_=String(8))
         for u in _LINK_SLOTS
@@ -143,15 +161,14 @@ def _link_one() -> Any:
         else_=null(),
     )
     return (
-        update(PeriodAnswer)
+        update(PeriodAnswer.__table__)
         .where(
             pa.survey_id == bindparam("s"),
-            pa.unit.in_(KEPT_UNITS),
+            pa.unit.in_([literal(u, String(8)) for u in KEPT_UNITS]),
             pa.period.in_([labels[f"{u}_{k}"] for u in _LINK_SLOTS for k in ("at", "after")]),
             pa.person_id == bindparam("p"),
         )
         .values(_link_values(prev_label))
-        .execution_options(synchronize_session=False)
     )
 
 
@@ -162,7 +179,8 @@ def _link_person(session: Session, time_zone: str, survey_id: int, person_id: in
         params[f"{unit}_at"] = p.label
         params[f"{unit}_before"] = previous_period(p, unit, time_zone).label
         params[f"{unit}_after"] = next_period(p, unit, time_zone).label
-    session.execute(_link_one(), params)
+    stmt, constants = _link_one()
+    session.execute(stmt, {**constants, **params})
 
 
 def link(
@@ -172,7 +190,7 @@ def link(
     `where` to its previous period's row: what the bulk paths run once their rows are in."""
     if not labels:
         return 0
-    pa = PeriodAnswer
+    pa = PeriodAnswer.__table__.c
     periods = {label: period_from_label(label, unit, time_zone) for label in labels}
     for label in labels:
         after = next_period(periods[label], unit, time_zone)
@@ -183,10 +201,9 @@ def link(
         else_=null(),
     )
     stmt = (
-        update(PeriodAnswer)
+        update(PeriodAnswer.__table__)
         .where(pa.unit == unit, pa.period.in_(list(periods)), *where)
         .values(_link_values(prev_label))
-        .execution_options(synchronize_session=False)
     )
     return session.execute(stmt).rowcount or 0
 
