@@ -15,7 +15,7 @@ import argparse
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url, select, text
 from sqlalchemy.orm import Session
 
 from bench.dataset import COMMENTS, SCORE_WEIGHTS
@@ -75,8 +75,9 @@ def build(url: str, *, people: int, quarters: int, seed: float = 0.42) -> PgData
     ensure_database(url)
     engine = make_engine(url)
     migrate.upgrade(engine)
+    from surveys import period_answers
     from surveys.catalog import create_survey
-    from surveys.models import Project
+    from surveys.models import PeriodAnswer, Project
     from surveys.projects import create_project
 
     with Session(engine) as session:
@@ -149,10 +150,15 @@ def build(url: str, *, people: int, quarters: int, seed: float = 0.42) -> PgData
                 text(
                     f"""
                     INSERT INTO period_answers
-                      (survey_id, unit, period, person_id, score, created_at, response_id)
+                      (survey_id, unit, period, person_id, score, created_at, response_id,
+                       weight)
                     SELECT DISTINCT ON (survey_id, person_id, to_char(created_at, '{label}'))
                            survey_id, '{unit}', to_char(created_at, '{label}'), person_id,
-                           score, created_at, id
+                           score, created_at, id,
+                           CASE WHEN json_typeof(properties -> '{period_answers.KEPT_WEIGHT}')
+                                     = 'number'
+                                THEN (properties ->> '{period_answers.KEPT_WEIGHT}')::float
+                           END
                     FROM survey_responses
                     WHERE project_id = :p AND survey_id IS NOT NULL AND score IS NOT NULL
                       AND NOT excluded
@@ -162,6 +168,18 @@ def build(url: str, *, people: int, quarters: int, seed: float = 0.42) -> PgData
                 ),
                 {"p": project_id},
             )
+            # Each row linked to its person's row in the previous period, as the upkeep does;
+            # with the table's statistics first: planned as empty, each row's seek of its
+            # previous row becomes a scan of the table.
+            session.execute(text("ANALYZE period_answers"))
+            labels = list(
+                session.scalars(
+                    select(PeriodAnswer.period)
+                    .where(PeriodAnswer.survey_id == survey_id, PeriodAnswer.unit == unit)
+                    .distinct()
+                )
+            )
+            period_answers.link(session, "UTC", unit, labels, PeriodAnswer.survey_id == survey_id)
         project = session.get(Project, project_id)
         project.periods_zone = project.time_zone
         session.commit()

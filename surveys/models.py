@@ -248,6 +248,31 @@ class PeriodAnswer(Base):
         # Each person's rows of one survey and unit in period order, with the score: NPS over
         # all periods reads each person's last one from here, without a sort.
         Index("ix_period_answers_person", "survey_id", "unit", "person_id", "period", "score"),
+        # One period's rows by (score in the previous period, score) with both weights: the
+        # movement matrix between consecutive periods is a GROUP BY read in this order, no sort.
+        Index(
+            "ix_period_answers_pair",
+            "survey_id",
+            "unit",
+            "period",
+            "prev_score",
+            "score",
+            "weight",
+            "prev_weight",
+        ),
+        # One period's rows by how far their segment rose, then person: movers worst drop
+        # first is a range of this index with a LIMIT, not a sort of every pair.
+        Index(
+            "ix_period_answers_rise",
+            "survey_id",
+            "unit",
+            "period",
+            "rise",
+            "person_id",
+            "prev_score",
+            "score",
+            "response_id",
+        ),
         {"sqlite_with_rowid": False},
     )
 
@@ -263,6 +288,15 @@ class PeriodAnswer(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # Deleting the answer deletes its row; nothing else deletes single answers.
     response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id", ondelete="CASCADE"))
+    # The revenue property (`period_answers.KEPT_WEIGHT`) of the counted answer's snapshot,
+    # when it is a JSON number: weighted movement without reading the answers.
+    weight: Mapped[float | None] = mapped_column(Float)
+    # The same person's row in the previous period of the unit (null: none): its score and
+    # weight, and the segment rank of this score minus that one's. Kept by `period_answers`
+    # whenever either row is written.
+    prev_score: Mapped[int | None] = mapped_column(Integer)
+    prev_weight: Mapped[float | None] = mapped_column(Float)
+    rise: Mapped[int | None] = mapped_column(Integer)
 
 
 class ThemeRun(Base):

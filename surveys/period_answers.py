@@ -7,6 +7,12 @@ when an answer arrives, worked out again when an answer is edited or excluded, a
 for the whole project when its time zone changes (the periods move). Movement then pairs two
 periods of these rows.
 
+Each row also carries its person's row in the previous period of the unit (`prev_score`,
+`prev_weight`, and `rise`, the segment rank gained since): written with the row and again
+whenever the previous period's row changes (a late answer), so that the movement between
+consecutive periods reads one period's rows (`link`). `weight` is the counted answer's
+revenue property (`KEPT_WEIGHT`), so that weighted movement needs no answer row either.
+
 Concurrent writers stay correct without locks: a row is only ever replaced by a later answer
 (the upsert's WHERE), so the order in which two transactions commit does not matter.
 """
@@ -19,7 +25,9 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     String,
+    TextClause,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -28,15 +36,29 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.orm import Session
 
 from surveys.memo import memo
 from surveys.models import PeriodAnswer, Project, Survey, SurveyResponse
-from surveys.periods import Period, period_of, periods_between
+from surveys.periods import (
+    Period,
+    next_period,
+    period_from_label,
+    period_of,
+    periods_between,
+    previous_period,
+)
+from surveys.property_refs import numeric_property
+from surveys.segments import rank_case
 
 KEPT_UNITS = ("quarter", "month")
+# The property kept as each row's weight: the team app's revenue property by default.
+KEPT_WEIGHT = "mrr"
 _KEY = ("survey_id", "unit", "period", "person_id")
 
 
@@ -49,7 +71,9 @@ def is_current(project: Project) -> bool:
 def _upsert(dialect: str) -> Insert:
     """Built once per dialect: the statement runs on every recorded answer."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(PeriodAnswer)
+    # The table, not the mapped class: an ORM-enabled INSERT pays for the ORM's bulk machinery
+    # on every answer.
+    stmt = insert(PeriodAnswer.__table__)
     new, old = stmt.excluded, PeriodAnswer.__table__.c
     later = or_(
         new.created_at > old.created_at,
@@ -57,9 +81,131 @@ def _upsert(dialect: str) -> Insert:
     )
     return stmt.on_conflict_do_update(
         index_elements=list(_KEY),
-        set_={"score": new.score, "created_at": new.created_at, "response_id": new.response_id},
+        set_={
+            "score": new.score,
+            "created_at": new.created_at,
+            "response_id": new.response_id,
+            "weight": new.weight,
+        },
         where=later,
     )
+
+
+def kept_weight(properties: dict[str, Any] | None) -> float | None:
+    """`KEPT_WEIGHT` of a snapshot as a float: the Python twin of `numeric_property`, which
+    counts JSON numbers only (not booleans, not numeric strings)."""
+    value = (properties or {}).get(KEPT_WEIGHT)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _link_values(prev_label: ColumnElement[Any]) -> dict[str, Any]:
+    """SET clause: the row's previous-period fields, read from that period's row of the same
+    person (null when there is none)."""
+    pa = PeriodAnswer.__table__.c
+    before = PeriodAnswer.__table__.alias("before").c
+
+    def earlier(column: Any) -> Any:
+        return (
+            select(column)
+            .where(
+                before.survey_id == pa.survey_id,
+                before.unit == pa.unit,
+                before.period == prev_label,
+                before.person_id == pa.person_id,
+            )
+            .scalar_subquery()
+        )
+
+    # Each field is its own seek of the previous row's key: a subquery used inside another
+    # expression would be run once per use.
+    return {
+        "prev_score": earlier(before.score),
+        "prev_weight": earlier(before.weight),
+        "rise": rank_case(pa.score) - earlier(rank_case(before.score)),
+    }
+
+
+_LINK_SLOTS = ("quarter", "month")
+
+
+@memo(maxsize=1)
+def _link_one() -> tuple[TextClause, dict[str, Any]]:
+    """UPDATE linking one person's rows of one answer's periods and of the periods after them
+    (a late answer changes what the next period moved from): two rows per unit at most.
+
+    Rendered once as plain SQL text (the generic dialect: nothing here is particular to one
+    database) with its constant parameters: as an expression, working out its cache key on
+    every answer cost more than running it.
+    """
+    compiled = _link_one_expression().compile(dialect=DefaultDialect(paramstyle="named"))
+    names = {name for u in _LINK_SLOTS for name in (f"{u}_at", f"{u}_before", f"{u}_after")}
+    constants = {k: v for k, v in compiled.params.items() if k not in names | {"s", "p"}}
+    return text(str(compiled)), constants
+
+
+def _link_one_expression() -> Any:
+    pa = PeriodAnswer.__table__.c
+    labels = {
+        f"{u}_{k}": bindparam(f"{u}_{k}", type_=String(8))
+        for u in _LINK_SLOTS
+        for k in ("at", "before", "after")
+    }
+    prev_label = case(
+        *[
+            (pa.period == labels[f"{u}_{at}"], labels[f"{u}_{before}"])
+            for u in _LINK_SLOTS
+            for at, before in (("at", "before"), ("after", "at"))
+        ],
+        else_=null(),
+    )
+    return (
+        update(PeriodAnswer.__table__)
+        .where(
+            pa.survey_id == bindparam("s"),
+            pa.unit.in_([literal(u, String(8)) for u in KEPT_UNITS]),
+            pa.period.in_([labels[f"{u}_{k}"] for u in _LINK_SLOTS for k in ("at", "after")]),
+            pa.person_id == bindparam("p"),
+        )
+        .values(_link_values(prev_label))
+    )
+
+
+def _link_person(session: Session, time_zone: str, survey_id: int, person_id: int, at: Any) -> None:
+    params: dict[str, Any] = {"s": survey_id, "p": person_id}
+    for unit in KEPT_UNITS:
+        p = period_of(at, unit, time_zone)
+        params[f"{unit}_at"] = p.label
+        params[f"{unit}_before"] = previous_period(p, unit, time_zone).label
+        params[f"{unit}_after"] = next_period(p, unit, time_zone).label
+    stmt, constants = _link_one()
+    session.execute(stmt, {**constants, **params})
+
+
+def link(
+    session: Session, time_zone: str, unit: str, labels: list[str], *where: ColumnElement[bool]
+) -> int:
+    """Link every row of the `labels` periods (and of the periods right after them) matching
+    `where` to its previous period's row: what the bulk paths run once their rows are in."""
+    if not labels:
+        return 0
+    pa = PeriodAnswer.__table__.c
+    periods = {label: period_from_label(label, unit, time_zone) for label in labels}
+    for label in labels:
+        after = next_period(periods[label], unit, time_zone)
+        periods.setdefault(after.label, after)
+    prev_label = case(
+        {label: previous_period(p, unit, time_zone).label for label, p in periods.items()},
+        value=pa.period,
+        else_=null(),
+    )
+    stmt = (
+        update(PeriodAnswer.__table__)
+        .where(pa.unit == unit, pa.period.in_(list(periods)), *where)
+        .values(_link_values(prev_label))
+    )
+    return session.execute(stmt).rowcount or 0
 
 
 def count_answer(session: Session, time_zone: str, response: SurveyResponse) -> None:
@@ -75,10 +221,12 @@ def count_answer(session: Session, time_zone: str, response: SurveyResponse) -> 
             "score": response.score,
             "created_at": response.created_at,
             "response_id": response.id,
+            "weight": kept_weight(response.properties),
         }
         for unit in KEPT_UNITS
     ]
     session.execute(_upsert(session.get_bind().dialect.name), rows)
+    _link_person(session, time_zone, response.survey_id, response.person_id, response.created_at)
 
 
 def recount(session: Session, time_zone: str, response: SurveyResponse) -> None:
@@ -107,6 +255,7 @@ def recount(session: Session, time_zone: str, response: SurveyResponse) -> None:
             SurveyResponse.created_at >= p.start,
             SurveyResponse.created_at < p.end,
         )
+    _link_person(session, time_zone, response.survey_id, response.person_id, response.created_at)
 
 
 def rebuild(session: Session, project: Project) -> int:
@@ -127,6 +276,13 @@ def rebuild(session: Session, project: Project) -> int:
         for unit in KEPT_UNITS:
             periods = periods_between(first, last, unit, project.time_zone)
             total += _insert_latest(session, unit, periods, r.project_id == project.id)
+            link(
+                session,
+                project.time_zone,
+                unit,
+                [p.label for p in periods],
+                PeriodAnswer.survey_id.in_(surveys),
+            )
     project.periods_zone = project.time_zone
     # Every answer stored when the rebuild read them is counted: the check starts after them.
     project.periods_checked_id = session.scalar(
@@ -156,10 +312,20 @@ def count_range(
     ).one()
     if first is None:
         return 0
-    return sum(
-        _insert_latest(session, unit, periods_between(first, last, unit, time_zone), *where)
-        for unit in KEPT_UNITS
-    )
+    total = 0
+    surveys = select(Survey.id).where(Survey.project_id == project_id)
+    for unit in KEPT_UNITS:
+        periods = periods_between(first, last, unit, time_zone)
+        total += _insert_latest(session, unit, periods, *where)
+        link(
+            session,
+            time_zone,
+            unit,
+            [p.label for p in periods],
+            PeriodAnswer.survey_id.in_(surveys),
+            PeriodAnswer.person_id.in_(select(r.person_id).where(*where)),
+        )
+    return total
 
 
 def check_kept(session: Session, project: Project) -> tuple[int | None, bool]:
@@ -243,6 +409,7 @@ def _insert_latest(
             r.score,
             r.created_at,
             r.id.label("response_id"),
+            numeric_property(session, KEPT_WEIGHT, "weight").label("weight"),
             func.row_number()
             .over(
                 partition_by=(r.survey_id, r.person_id, label),
@@ -262,8 +429,19 @@ def _insert_latest(
         c.score,
         c.created_at,
         c.response_id,
+        c.weight,
     ).where(c.rn == 1, c.period.is_not(None))
     stmt = _upsert(session.get_bind().dialect.name).from_select(
-        ["survey_id", "unit", "period", "person_id", "score", "created_at", "response_id"], rows
+        [
+            "survey_id",
+            "unit",
+            "period",
+            "person_id",
+            "score",
+            "created_at",
+            "response_id",
+            "weight",
+        ],
+        rows,
     )
     return session.execute(stmt).rowcount or 0

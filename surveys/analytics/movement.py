@@ -32,7 +32,7 @@ from surveys.periods import (
     periods_between,
     previous_period,
 )
-from surveys.property_refs import weight_of
+from surveys.property_refs import parse_property_ref, weight_of
 from surveys.segments import Movement, movement_between_case, rank_case
 
 MOVEMENT_UNITS = ("quarter", "month")
@@ -193,6 +193,97 @@ def series_periods(project: Project, q: MovementQuery, now: datetime) -> list[Pe
     return periods
 
 
+CellMap = dict[tuple[int | None, int | None], Cell]
+
+
+def is_linked_pair(project: Project, unit: str, a: Period, b: Period) -> bool:
+    """Whether B's period answers hold each person's row in A: B follows A, the rows are
+    current, and the unit is one the rows are kept in."""
+    return (
+        period_answers.is_current(project)
+        and unit in period_answers.KEPT_UNITS
+        and next_period(a, unit, project.time_zone).label == b.label
+    )
+
+
+def _by_scores(unit_period: tuple[ColumnElement[bool], ...], *sums: Any) -> Subquery:
+    """One period's rows grouped by (previous score, score): read in the order of
+    `ix_period_answers_pair`, so the database streams the groups without sorting rows."""
+    pa = PeriodAnswer
+    return (
+        select(pa.prev_score, pa.score, func.count().label("n"), *sums)
+        .where(*unit_period)
+        .group_by(pa.prev_score, pa.score)
+        .subquery("by_scores")
+    )
+
+
+def linked_cells(
+    session: Session, survey_id: int, unit: str, a: Period, b: Period, weighted: bool
+) -> tuple[CellMap, CellMap]:
+    """`movement_cells` between consecutive periods from the linked rows: B's rows grouped by
+    (segment in A, segment in B) give the repeat and new cells; A's rows by segment, less
+    those found again in B, give the lapsed ones. Two GROUP BYs of one period each.
+
+    Weights: a person in B weighs their B row's weight, else their A row's (`prev_weight`);
+    a lapsed person their A row's. Lapsed weights are A's sums less what B carries over: the
+    same as summing the lapsed rows up to float rounding, far below the 4 decimals reported.
+    """
+    pa = PeriodAnswer
+    where = (pa.survey_id == survey_id, pa.unit == unit)
+    w = func.coalesce(pa.weight, pa.prev_weight)
+    to_sums = [
+        func.sum(w).label("ws"),
+        func.count(w).label("wn"),
+        func.sum(pa.prev_weight).label("ps"),
+        func.count(pa.prev_weight).label("pn"),
+    ]
+    g = _by_scores((*where, pa.period == b.label), *to_sums).c
+    sa, sb = rank_case(g.prev_score).label("sa"), rank_case(g.score).label("sb")
+    to_rows = session.execute(
+        select(
+            sa,
+            sb,
+            func.sum(g.n).label("n"),
+            func.sum(g.ws).label("ws"),
+            func.sum(g.wn).label("wn"),
+            func.sum(g.ps).label("ps"),
+            func.sum(g.pn).label("pn"),
+        ).group_by(sa, sb)
+    ).all()
+    f = _by_scores(
+        (*where, pa.period == a.label),
+        func.sum(pa.weight).label("ws"),
+        func.count(pa.weight).label("wn"),
+    ).c
+    fa = rank_case(f.score).label("sa")
+    from_rows = session.execute(
+        select(
+            fa,
+            func.sum(f.n).label("n"),
+            func.sum(f.ws).label("ws"),
+            func.sum(f.wn).label("wn"),
+        ).group_by(fa)
+    ).all()
+    counts: CellMap = {}
+    weights: CellMap = {}
+    kept: dict[int, list[float]] = {}  # segment in A -> [people, weighted people, weight] in B
+    for row in to_rows:
+        counts[(row.sa, row.sb)] = Cell(int(row.n))
+        weights[(row.sa, row.sb)] = Cell(int(row.wn or 0), float(row.ws or 0.0))
+        if row.sa is not None:
+            k = kept.setdefault(row.sa, [0, 0, 0.0])
+            k[0] += int(row.n)
+            k[1] += int(row.pn or 0)
+            k[2] += float(row.ps or 0.0)
+    for row in from_rows:
+        n, wn, ws = kept.get(row.sa, [0, 0, 0.0])
+        if int(row.n) > n:
+            counts[(row.sa, None)] = Cell(int(row.n) - n)
+            weights[(row.sa, None)] = Cell(int(row.wn or 0) - wn, float(row.ws or 0.0) - ws)
+    return counts, (weights if weighted else {})
+
+
 def movement_cells(
     session: Session,
     project: Project,
@@ -201,11 +292,18 @@ def movement_cells(
     a: Period,
     b: Period,
     weight: ColumnElement[float] | None = None,
-) -> tuple[dict[tuple[int | None, int | None], Cell], dict[tuple[int | None, int | None], Cell]]:
+    weight_name: str | None = None,
+) -> tuple[CellMap, CellMap]:
     """Counts (and, with a weight, weighted people and summed weights) per pair of segments.
 
     A person's weight is the property on their counted answer in B, else on the one in A.
+    Consecutive periods read the linked period answers (`linked_cells`) unless the weight is
+    another property than the one the rows keep; other pairs pair the two periods' rows.
     """
+    if is_linked_pair(project, unit, a, b) and (
+        weight is None or weight_name == period_answers.KEPT_WEIGHT
+    ):
+        return linked_cells(session, survey_id, unit, a, b, weight is not None)
     c = counted_answers(project, survey_id, unit, [a, b], weight=weight).c
     # Scores, not segments, are paired: the segment is then worked out once per person
     # rather than once per answer.
@@ -224,8 +322,8 @@ def movement_cells(
     sa, sb = rank_case(p.sa).label("sa"), rank_case(p.sb).label("sb")
     sums = [func.sum(p.w).label("wsum"), func.count(p.w).label("wn")] if weight is not None else []
     stmt = select(sa, sb, func.count().label("n"), *sums).group_by(sa, sb)
-    counts: dict[tuple[int | None, int | None], Cell] = {}
-    weights: dict[tuple[int | None, int | None], Cell] = {}
+    counts: CellMap = {}
+    weights: CellMap = {}
     for row in session.execute(stmt):
         key = (row.sa, row.sb)
         counts[key] = Cell(int(row.n))
@@ -246,7 +344,8 @@ def _pair(
     b: Period,
     weight: ColumnElement[float] | None,
 ) -> dict[str, Any]:
-    counts, weights = movement_cells(session, project, q.survey_id, q.unit, a, b, weight)
+    name = parse_property_ref(q.weight_property, "weight") if q.weight_property else None
+    counts, weights = movement_cells(session, project, q.survey_id, q.unit, a, b, weight, name)
     report = pair_report(counts, weights if weight is not None else None)
     return {"from": _period_json(a), "to": _period_json(b), **report}
 

@@ -25,10 +25,15 @@ from scipy.stats import binomtest
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
-from surveys.analytics.movement import MovementQuery, counted_answers, resolve_pair
+from surveys.analytics.movement import (
+    MovementQuery,
+    counted_answers,
+    is_linked_pair,
+    resolve_pair,
+)
 from surveys.analytics.movement_stats import PairedChange, paired_nps_change
 from surveys.catalog import get_survey
-from surveys.models import FollowUp, Project, SurveyResponse
+from surveys.models import FollowUp, PeriodAnswer, PeriodScore, Project, SurveyResponse
 from surveys.periods import Period
 from surveys.segments import PASSIVE_MIN, rank_case
 
@@ -92,10 +97,81 @@ def _followed_up(survey_id: int, a: Period, person_id: Any) -> Any:
     )
 
 
+def _followed_people(project_id: int, survey_id: int, a: Period) -> Any:
+    """The people with a resolved follow-up on an answer of theirs to the survey in P.
+
+    Read from the project's resolved follow-ups (`ix_follow_ups_project_status`), a few,
+    rather than from a period's answers, a quarter of a million.
+    """
+    r = SurveyResponse
+    return (
+        select(r.person_id)
+        .select_from(FollowUp)
+        .join(r, FollowUp.response_id == r.id)
+        .where(
+            FollowUp.project_id == project_id,
+            FollowUp.status == "resolved",
+            r.survey_id == survey_id,
+            r.created_at >= a.start,
+            r.created_at < a.end,
+        )
+    )
+
+
+def linked_recovery_counts(
+    session: Session, project: Project, survey_id: int, unit: str, a: Period, b: Period
+) -> dict[bool, dict[int | None, int]]:
+    """`recovery_counts` from P+1's linked rows: P's detractors found again in P+1 are the
+    rows there whose `prev_score` is a detractor's, counted by their segment now; how many
+    P had comes from `period_scores`; the followed-up group is the same counts over the
+    (few) people followed up, and the rest is the difference."""
+    pa, ps = PeriodAnswer, PeriodScore
+    followed = _followed_people(project.id, survey_id, a)
+    rank = rank_case(pa.score).label("rank")
+
+    def again(*where: Any) -> dict[int | None, int]:
+        stmt = (
+            select(rank, func.count().label("n"))
+            .where(
+                pa.survey_id == survey_id,
+                pa.unit == unit,
+                pa.period == b.label,
+                pa.prev_score < PASSIVE_MIN,
+                *where,
+            )
+            .group_by(rank)
+        )
+        return {row.rank: int(row.n) for row in session.execute(stmt)}
+
+    total = session.scalar(
+        select(func.coalesce(func.sum(ps.people), 0)).where(
+            ps.survey_id == survey_id, ps.unit == unit, ps.period == a.label, ps.score < PASSIVE_MIN
+        )
+    )
+    total_followed = session.scalar(
+        select(func.count()).where(
+            pa.survey_id == survey_id,
+            pa.unit == unit,
+            pa.period == a.label,
+            pa.score < PASSIVE_MIN,
+            pa.person_id.in_(followed),
+        )
+    )
+    everyone = again()
+    out: dict[bool, dict[int | None, int]] = {True: again(pa.person_id.in_(followed)), False: {}}
+    out[True][None] = int(total_followed or 0) - sum(out[True].values())
+    everyone[None] = int(total or 0) - sum(everyone.values())
+    for key, n in everyone.items():
+        out[False][key] = n - out[True].get(key, 0)
+    return {group: {k: n for k, n in counts.items() if n} for group, counts in out.items()}
+
+
 def recovery_counts(
     session: Session, project: Project, survey_id: int, unit: str, a: Period, b: Period
 ) -> dict[bool, dict[int | None, int]]:
     """{followed up?: {rank in P+1 (None: did not answer): people}} for P's detractors."""
+    if is_linked_pair(project, unit, a, b):
+        return linked_recovery_counts(session, project, survey_id, unit, a, b)
     c = counted_answers(project, survey_id, unit, [a, b]).c
     person = (
         select(

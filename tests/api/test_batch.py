@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.analytics.helpers import rebuilt, rows
+from tests.analytics.helpers import assert_linked, rebuilt, rows
 from tests.answers import answer
 from tests.conftest import Api, make_project
 
@@ -139,6 +139,9 @@ def test_period_answers_equal_a_rebuild(app, client):
     assert body["created"] == len(batch)
     kept = rows(app, keys.id)
     assert kept == rebuilt(app, keys.id)
+    linked = rows(app, keys.id, linked=True)
+    assert linked == rebuilt(app, keys.id, linked=True)
+    assert_linked(linked, "America/New_York")
     counted = {(r[1], r[2], r[4]) for r in kept if r[3] == kept_person(api, "b")}
     assert ("quarter", "2026-Q1", 10) in counted
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.analytics.helpers import rebuilt, rows
+from tests.analytics.helpers import assert_linked, rebuilt, rows
 
 DELIGHTED_CSV = (
     "\ufeffResponse ID,Email,Name,Score,Comment,Created At,Permalink,Plan,Property: Country\r\n"
@@ -97,6 +97,9 @@ def test_delighted_export(app, api, project, tmp_path):
     assert (ann["email"], ann["name"]) == ("ann@example.com", "Ann")
     assert "created 0, existing 3" in _import(app, path, *args).output
     assert rows(app, project.id) == rebuilt(app, project.id)
+    linked = rows(app, project.id, linked=True)
+    assert linked == rebuilt(app, project.id, linked=True)
+    assert_linked(linked)
 
 
 def test_any_csv_with_a_mapping(app, api, project, tmp_path):
