@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 T = TypeVar("T")
@@ -58,6 +58,49 @@ def newest_first_page(
     if older_than is not None:
         stmt = stmt.where(id_column < older_than)
     rows = session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)).all()
+    items = list(rows[:limit])
+    older = items[-1].id if len(rows) > limit and items else None
+    newer = items[0].id if older_than is not None and items else None
+    return Page(items, older, newer)
+
+
+def latest_first_page(  # noqa: PLR0913 (the statement, its two order columns, the page)
+    session: Session,
+    stmt: Select[Any],
+    time_column: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[int],
+    *,
+    limit: int,
+    older_than: int | None,
+    newer_than: int | None,
+) -> Page[Any]:
+    """A page ordered by `time_column` newest first, ties newest id first; the cursors are
+    ids, as in `newest_first_page`, standing for their rows' place in that order.
+
+    Walking an index on (…, time) backwards stops after `limit` matching rows, also when a
+    time range is filtered: ordering by id with a time range instead sorts every row of the
+    range. A cursor whose row is gone (erased) starts from the newest again."""
+    cursor = newer_than if newer_than is not None else older_than
+    at = None
+    if cursor is not None:
+        at = session.scalar(select(time_column).where(id_column == cursor))
+    if at is None:
+        newer_than = older_than = None
+    if newer_than is not None:
+        later = or_(time_column > at, and_(time_column == at, id_column > newer_than))
+        # `time >= at` alone is what an index range can start from.
+        rows = session.scalars(
+            stmt.where(time_column >= at, later).order_by(time_column, id_column).limit(limit + 1)
+        ).all()
+        items = list(reversed(rows[:limit]))
+        more_newer = len(rows) > limit
+        return Page(items, items[-1].id if items else None, items[0].id if more_newer else None)
+    if older_than is not None:
+        earlier = or_(time_column < at, and_(time_column == at, id_column < older_than))
+        stmt = stmt.where(time_column <= at, earlier)
+    rows = session.scalars(
+        stmt.order_by(time_column.desc(), id_column.desc()).limit(limit + 1)
+    ).all()
     items = list(rows[:limit])
     older = items[-1].id if len(rows) > limit and items else None
     newer = items[0].id if older_than is not None and items else None

@@ -41,15 +41,16 @@ def people(data, *names):
 
 def test_the_feed_lists_newest_first_with_movement(signed_in, data):
     ids, html = feed(signed_in)
-    # Most recently recorded first (the answers were recorded in this order).
-    assert ids == people(data, "eve", "dan", "cat", "cat", "bob", "bob", "ann", "ann")
+    # Newest answer first: Q2's, then Q1's; answers given at the same moment, last recorded
+    # first (they were recorded person by person, Q1 before Q2).
+    assert ids == people(data, "eve", "cat", "bob", "ann", "dan", "cat", "bob", "ann")
     assert "Support never answers" in html
     assert "↓ moved down" in html and "↑ moved up" in html and "• first answer" in html
     assert "Ann Lee" in html
 
 
 def test_filters_change_the_list(signed_in, data):
-    assert feed(signed_in, "segment=detractor")[0] == people(data, "cat", "bob", "ann")
+    assert feed(signed_in, "segment=detractor")[0] == people(data, "bob", "ann", "cat")
     assert feed(signed_in, "period=2026-Q1")[0] == people(data, "dan", "cat", "bob", "ann")
     assert feed(signed_in, "channel=widget")[0] == people(data, "eve")
     assert feed(signed_in, f"survey={data.survey_id}&segment=promoter&period=2026-Q2")[0] == (
@@ -102,6 +103,34 @@ def test_older_and_newer_pages(signed_in, api):
     back = signed_in.get(newer).get_data(as_text=True)
     assert _ITEM.findall(back) == _ITEM.findall(first)
     assert "Newer" not in back and len(made) == FEED_PAGE_SIZE + 3
+
+
+_ROW = re.compile(r'<li class="feed-item" id="r-(\d+)"')
+
+
+def test_pages_follow_the_answers_time_across_ties_and_imports(signed_in, api):
+    """Answers recorded out of time order (an import of history), several given at the same
+    moment: the pages walk time newest first, ties last recorded first, both ways."""
+    survey = api.post("/api/v1/surveys", json={"name": "Imported"}).json["id"]
+    made = []
+    for i in range(FEED_PAGE_SIZE + 3):
+        when = f"2026-0{1 + i % 3}-0{1 + i % 5}T12:00:00Z"  # 15 moments for 28 answers
+        made.append((when, answer(api, survey, f"h{i}", i % 11, when)["id"]))
+    expected = [rid for _, rid in sorted(made, reverse=True)]
+    first = signed_in.get("/app/responses").get_data(as_text=True)
+    older = re.search(r'href="(/app/responses\?older=\d+)" rel="next"', first).group(1)
+    second = signed_in.get(older).get_data(as_text=True)
+    shown = [int(i) for i in _ROW.findall(first) + _ROW.findall(second)]
+    assert shown == expected
+    newer = re.search(r'href="(/app/responses\?newer=\d+)" rel="prev"', second).group(1)
+    assert _ROW.findall(signed_in.get(newer).get_data(as_text=True)) == _ROW.findall(first)
+    # A period filter pages the same way through that quarter's answers only.
+    in_q1 = [int(i) for i in _ROW.findall(signed_in.get("/app/responses?period=2026-Q1").text)]
+    assert in_q1 == expected[:FEED_PAGE_SIZE]
+    # A cursor whose answer is gone (erased) starts again from the newest.
+    gone = max(rid for _, rid in made) + 1000
+    again = signed_in.get(f"/app/responses?older={gone}").get_data(as_text=True)
+    assert _ROW.findall(again) == _ROW.findall(first)
 
 
 def test_the_person_page_shows_answers_across_quarters(signed_in, data):
