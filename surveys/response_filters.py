@@ -15,6 +15,11 @@ from surveys.models import FollowUp, ResponseTag, SurveyResponse, ThemeAssignmen
 from surveys.property_refs import property_name
 from surveys.segments import Segment, score_range
 
+# A text or property search reads at most this many answers for one page of the feed (newest
+# first from its cursor): LIKE '%…%' and a JSON value have no index, so a search that matches
+# little would otherwise read every answer of the project on each request.
+SEARCH_WINDOW = 100_000
+
 # The follow-up statuses, in their order (surveys/loop/triage_followup.py moves between them).
 FOLLOW_UP_STATUSES = ("new", "contacted", "resolved")
 
@@ -129,16 +134,27 @@ def list_newest_responses(
     limit: int,
     older_than: int | None = None,
     newer_than: int | None = None,
+    search_window: int | None = None,
 ) -> Page[Any]:
     """The same responses as `list_responses`, newest answer first (by when they were given;
     ties: last recorded first), paged both ways, each with its person (a feed). The order is
     the one `ix_responses_project_time` (and `ix_responses_person`) keeps, so a page reads about
-    as many rows as it shows, also with a period filter at a million answers."""
+    as many rows as it shows, also with a period filter at a million answers. With
+    `search_window`, a text or property search reads at most that many answers of the period
+    per page (`Page.searched_to` says how far back it got)."""
     stmt = (
         select(SurveyResponse)
         .where(*response_conditions(project_id, filters))
         .options(selectinload(SurveyResponse.person))
     )
+    window = None
+    if search_window is not None and (filters.text or filters.property_name is not None):
+        # What the time index selects by itself: the project and the period.
+        indexed = ResponseFilters(since=filters.since, until=filters.until)
+        window = (
+            select(SurveyResponse.id).where(*response_conditions(project_id, indexed)),
+            search_window,
+        )
     return latest_first_page(
         session,
         stmt,
@@ -147,4 +163,5 @@ def list_newest_responses(
         limit=limit,
         older_than=older_than,
         newer_than=newer_than,
+        window=window,
     )

@@ -18,6 +18,9 @@ class Page(Generic[T]):
     next_after: int | None
     # Only for newest-first pages: where the page of newer items starts (exclusive).
     newer_than: int | None = None
+    # Only for pages read within a window of rows (`latest_first_page`): the time the window
+    # ended at before the page filled up; `next_after` then continues past the window.
+    searched_to: Any = None
 
 
 def keyset_page(
@@ -73,13 +76,19 @@ def latest_first_page(  # noqa: PLR0913 (the statement, its two order columns, t
     limit: int,
     older_than: int | None,
     newer_than: int | None,
+    window: tuple[Select[Any], int] | None = None,
 ) -> Page[Any]:
     """A page ordered by `time_column` newest first, ties newest id first; the cursors are
     ids, as in `newest_first_page`, standing for their rows' place in that order.
 
     Walking an index on (…, time) backwards stops after `limit` matching rows, also when a
     time range is filtered: ordering by id with a time range instead sorts every row of the
-    range. A cursor whose row is gone (erased) starts from the newest again."""
+    range. A cursor whose row is gone (erased) starts from the newest again.
+
+    `window` (a statement of the rows the index alone selects, and a count) bounds an older
+    page to that many rows of the walk, for conditions no index serves (a text search that
+    matches little would otherwise read every row): when the window ends before the page
+    fills, the page says how far back it searched and its `next_after` goes on from there."""
     cursor = newer_than if newer_than is not None else older_than
     at = None
     if cursor is not None:
@@ -95,13 +104,29 @@ def latest_first_page(  # noqa: PLR0913 (the statement, its two order columns, t
         items = list(reversed(rows[:limit]))
         more_newer = len(rows) > limit
         return Page(items, items[-1].id if items else None, items[0].id if more_newer else None)
+    newest_first = (time_column.desc(), id_column.desc())
     if older_than is not None:
         earlier = or_(time_column < at, and_(time_column == at, id_column < older_than))
         stmt = stmt.where(time_column <= at, earlier)
-    rows = session.scalars(
-        stmt.order_by(time_column.desc(), id_column.desc()).limit(limit + 1)
-    ).all()
+        if window is not None:
+            window = (window[0].where(time_column <= at, earlier), window[1])
+    edge = None
+    if window is not None:
+        # The window's oldest row: an index walk of `count` entries, no table rows read.
+        edge = session.execute(
+            window[0]
+            .with_only_columns(time_column, id_column)
+            .order_by(*newest_first)
+            .offset(window[1] - 1)
+            .limit(1)
+        ).first()
+    if edge is not None:
+        inside = or_(time_column > edge[0], and_(time_column == edge[0], id_column >= edge[1]))
+        stmt = stmt.where(time_column >= edge[0], inside)
+    rows = session.scalars(stmt.order_by(*newest_first).limit(limit + 1)).all()
     items = list(rows[:limit])
     older = items[-1].id if len(rows) > limit and items else None
     newer = items[0].id if older_than is not None and items else None
+    if edge is not None and len(rows) <= limit:
+        return Page(items, edge[1], newer, searched_to=edge[0])
     return Page(items, older, newer)

@@ -249,3 +249,43 @@ def test_movers_come_worst_first_in_sql_across_pages(app, signed_in, project, da
     html = page_two.get_data(as_text=True)
     assert "No more people moved." in html
     assert 'rel="prev"' in html and "movers_page=1" in html
+
+
+def test_a_search_reads_a_window_of_answers_per_page(app, project, data):
+    """With a window of 3 answers a page, a text search goes back through every answer in
+    pages that each read at most 3, finding what one unbounded search finds, in its order."""
+    from service.db import db
+    from surveys.response_filters import ResponseFilters, list_newest_responses
+
+    search = ResponseFilters(text="o")
+    with app.app_context():
+        everything = list_newest_responses(db(), project.id, search, limit=25)
+        assert everything.next_after is None and len(everything.items) == 6
+        found, reached, cursor = [], [], None
+        while True:
+            page = list_newest_responses(
+                db(), project.id, search, limit=25, older_than=cursor, search_window=3
+            )
+            found += [r.id for r in page.items]
+            reached.append(page.searched_to)
+            cursor = page.next_after
+            if cursor is None:
+                break
+    assert found == [r.id for r in everything.items]
+    # Q2's four answers and Q1's four: the windows end in Q2, in Q1, then the oldest is read.
+    assert [r.month if r else None for r in reached] == [5, 2, None]
+
+
+def test_the_feed_says_how_far_back_a_search_went(signed_in, data, monkeypatch):
+    from service.app import feed as feed_page
+
+    monkeypatch.setattr(feed_page, "SEARCH_WINDOW", 3)
+    ids, html = feed(signed_in, "q=o")
+    assert ids == people(data, "cat", "bob")  # of eve, cat and bob, the last answers
+    assert "Searched the answers given since 2026-05-01 12:00 UTC" in html
+    older = re.search(r'href="/app/responses\?([^"]*older=\d+[^"]*)" rel="next"', html)
+    assert "q=o" in older.group(1)
+    ids, _ = feed(signed_in, older.group(1).replace("&amp;", "&"))
+    assert ids == people(data, "ann", "dan", "cat")
+    # Without a search, nothing is windowed.
+    assert "Searched the answers" not in feed(signed_in, "segment=detractor")[1]
