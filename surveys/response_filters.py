@@ -18,7 +18,7 @@ from surveys.segments import Segment, score_range
 # A text or property search reads at most this many answers for one page of the feed (newest
 # first from its cursor): LIKE '%…%' and a JSON value have no index, so a search that matches
 # little would otherwise read every answer of the project on each request.
-SEARCH_WINDOW = 100_000
+SEARCH_WINDOW = 20_000
 
 # The follow-up statuses, in their order (surveys/loop/triage_followup.py moves between them).
 FOLLOW_UP_STATUSES = ("new", "contacted", "resolved")
