@@ -71,6 +71,51 @@ def existing(url: str) -> PgDataset | None:
     return PgDataset(url, row[0], row[1], count) if count else None
 
 
+def write_period_answers(session: Session, project_id: int) -> None:
+    """The period answers of every answer of the project, and their `period_scores`.
+
+    The worker's rebuild (`period_answers.rebuild`) ranks every answer through a CASE of
+    period bounds: minutes at 10M. The project is in UTC, so here the labels come from to_char
+    and each (survey, period, person) keeps its latest answer by DISTINCT ON, the same rows
+    (bench_growth checks NPS against the answers themselves). The row trigger that keeps
+    `period_scores` is off meanwhile: in one transaction each of its upserts adds a version of
+    the same few rows that nothing can prune yet, so a million of them take longer with every
+    row (more than 28 minutes for one unit); the counts are written after, by one GROUP BY, as
+    migration 0017 does."""
+    session.execute(text("ALTER TABLE period_answers DISABLE TRIGGER period_answers_keep_scores"))
+    for unit, label in (("quarter", 'YYYY-"Q"Q'), ("month", "YYYY-MM")):
+        session.execute(
+            text(
+                f"""
+                INSERT INTO period_answers
+                  (survey_id, unit, period, person_id, score, created_at, response_id)
+                SELECT DISTINCT ON (survey_id, person_id, to_char(created_at, '{label}'))
+                       survey_id, '{unit}', to_char(created_at, '{label}'), person_id,
+                       score, created_at, id
+                FROM survey_responses
+                WHERE project_id = :p AND survey_id IS NOT NULL AND score IS NOT NULL
+                  AND NOT excluded
+                ORDER BY survey_id, person_id, to_char(created_at, '{label}'),
+                         created_at DESC, id DESC
+                """
+            ),
+            {"p": project_id},
+        )
+    session.execute(text("ALTER TABLE period_answers ENABLE TRIGGER period_answers_keep_scores"))
+    session.execute(
+        text(
+            """
+            INSERT INTO period_scores (survey_id, unit, period, score, slot, people)
+            SELECT pa.survey_id, pa.unit, pa.period, pa.score, 0, count(*)
+            FROM period_answers AS pa JOIN surveys AS s ON s.id = pa.survey_id
+            WHERE s.project_id = :p
+            GROUP BY pa.survey_id, pa.unit, pa.period, pa.score
+            """
+        ),
+        {"p": project_id},
+    )
+
+
 def build(url: str, *, people: int, quarters: int, seed: float = 0.42) -> PgDataset:
     ensure_database(url)
     engine = make_engine(url)
@@ -81,6 +126,7 @@ def build(url: str, *, people: int, quarters: int, seed: float = 0.42) -> PgData
 
     with Session(engine) as session:
         for table in (
+            "period_scores",
             "period_answers",
             "survey_responses",
             "people",
@@ -140,28 +186,7 @@ def build(url: str, *, people: int, quarters: int, seed: float = 0.42) -> PgData
         written = time.perf_counter() - started
         print(f"  {people * quarters:,} answers written in {written:.1f} s", flush=True)
         started = time.perf_counter()
-        # The worker's rebuild (`period_answers.rebuild`) ranks every answer through a CASE
-        # of period bounds: minutes at 10M. The project is in UTC, so here the labels come
-        # from to_char and each (survey, period, person) keeps its latest answer by DISTINCT
-        # ON, the same rows (bench_growth checks NPS against the answers themselves).
-        for unit, label in (("quarter", 'YYYY-"Q"Q'), ("month", "YYYY-MM")):
-            session.execute(
-                text(
-                    f"""
-                    INSERT INTO period_answers
-                      (survey_id, unit, period, person_id, score, created_at, response_id)
-                    SELECT DISTINCT ON (survey_id, person_id, to_char(created_at, '{label}'))
-                           survey_id, '{unit}', to_char(created_at, '{label}'), person_id,
-                           score, created_at, id
-                    FROM survey_responses
-                    WHERE project_id = :p AND survey_id IS NOT NULL AND score IS NOT NULL
-                      AND NOT excluded
-                    ORDER BY survey_id, person_id, to_char(created_at, '{label}'),
-                             created_at DESC, id DESC
-                    """
-                ),
-                {"p": project_id},
-            )
+        write_period_answers(session, project_id)
         project = session.get(Project, project_id)
         project.periods_zone = project.time_zone
         session.commit()
