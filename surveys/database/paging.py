@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 T = TypeVar("T")
@@ -108,21 +108,26 @@ def latest_first_page(  # noqa: PLR0913 (the statement, its two order columns, t
     if older_than is not None:
         earlier = or_(time_column < at, and_(time_column == at, id_column < older_than))
         stmt = stmt.where(time_column <= at, earlier)
-        if window is not None:
-            window = (window[0].where(time_column <= at, earlier), window[1])
     edge = None
     if window is not None:
-        # The window's oldest row: an index walk of `count` entries, no table rows read.
-        edge = session.execute(
-            window[0]
-            .with_only_columns(time_column, id_column)
-            .order_by(*newest_first)
+        # The window ends at the time of its `count`-th row: a walk of the time index alone
+        # (no id in it, so PostgreSQL reads no table row either); the rows at that very time
+        # all belong to the window, the oldest id of them is where the next page goes on.
+        # Counted from before the cursor's time (its remaining ties are in the page anyway),
+        # so each window ends earlier than the one before.
+        walked = window[0].where(time_column < at) if older_than is not None else window[0]
+        edge_time = session.scalar(
+            walked.with_only_columns(time_column)
+            .order_by(time_column.desc())
             .offset(window[1] - 1)
             .limit(1)
-        ).first()
-    if edge is not None:
-        inside = or_(time_column > edge[0], and_(time_column == edge[0], id_column >= edge[1]))
-        stmt = stmt.where(time_column >= edge[0], inside)
+        )
+        if edge_time is not None:
+            edge_id = session.scalar(
+                window[0].with_only_columns(func.min(id_column)).where(time_column == edge_time)
+            )
+            edge = (edge_time, edge_id)
+            stmt = stmt.where(time_column >= edge_time)
     rows = session.scalars(stmt.order_by(*newest_first).limit(limit + 1)).all()
     items = list(rows[:limit])
     older = items[-1].id if len(rows) > limit and items else None

@@ -272,7 +272,8 @@ def test_a_search_reads_a_window_of_answers_per_page(app, project, data):
             if cursor is None:
                 break
     assert found == [r.id for r in everything.items]
-    # Q2's four answers and Q1's four: the windows end in Q2, in Q1, then the oldest is read.
+    # Q2's four answers (one moment) and Q1's four: the windows end in Q2, in Q1, then
+    # nothing is left.
     assert [r.month if r else None for r in reached] == [5, 2, None]
 
 
@@ -281,11 +282,12 @@ def test_the_feed_says_how_far_back_a_search_went(signed_in, data, monkeypatch):
 
     monkeypatch.setattr(feed_page, "SEARCH_WINDOW", 3)
     ids, html = feed(signed_in, "q=o")
-    assert ids == people(data, "cat", "bob")  # of eve, cat and bob, the last answers
+    # The window's third answer was given with Q2's other answers: all four are searched.
+    assert ids == people(data, "cat", "bob", "ann")
     assert "Searched the answers given since 2026-05-01 12:00 UTC" in html
     older = re.search(r'href="/app/responses\?([^"]*older=\d+[^"]*)" rel="next"', html)
     assert "q=o" in older.group(1)
     ids, _ = feed(signed_in, older.group(1).replace("&amp;", "&"))
-    assert ids == people(data, "ann", "dan", "cat")
+    assert ids == people(data, "dan", "cat", "ann")
     # Without a search, nothing is windowed.
     assert "Searched the answers" not in feed(signed_in, "segment=detractor")[1]
