@@ -28,6 +28,7 @@ BENCHMARKS = [
     ("alerts", "bench.bench_alerts", []),
     ("triage_export", "bench.bench_triage_export", []),
     ("surveys-page", "bench.bench_surveys_page", []),
+    ("pages", "bench.bench_pages", []),
     ("bulk", "bench.bench_bulk", []),
 ]
 

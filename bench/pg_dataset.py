@@ -71,17 +71,86 @@ def existing(url: str) -> PgDataset | None:
     return PgDataset(url, row[0], row[1], count) if count else None
 
 
+def write_period_answers(session: Session, project_id: int) -> None:
+    """The period answers of every answer of the project, and their `period_scores`.
+
+    The worker's rebuild (`period_answers.rebuild`) ranks every answer through a CASE of
+    period bounds: minutes at 10M. The project is in UTC, so here the labels come from to_char
+    and each (survey, period, person) keeps its latest answer by DISTINCT ON, the same rows
+    (bench_growth checks NPS against the answers themselves). The row trigger that keeps
+    `period_scores` is off meanwhile: in one transaction each of its upserts adds a version of
+    the same few rows that nothing can prune yet, so a million of them take longer with every
+    row (more than 28 minutes for one unit); the counts are written after, by one GROUP BY, as
+    migration 0017 does."""
+    from surveys import period_answers
+    from surveys.models import PeriodAnswer, Survey
+
+    session.execute(text("ALTER TABLE period_answers DISABLE TRIGGER period_answers_keep_scores"))
+    for unit, label in (("quarter", 'YYYY-"Q"Q'), ("month", "YYYY-MM")):
+        session.execute(
+            text(
+                f"""
+                INSERT INTO period_answers
+                  (survey_id, unit, period, person_id, score, created_at, response_id, weight)
+                SELECT DISTINCT ON (survey_id, person_id, to_char(created_at, '{label}'))
+                       survey_id, '{unit}', to_char(created_at, '{label}'), person_id,
+                       score, created_at, id,
+                       CASE WHEN json_typeof(properties -> '{period_answers.KEPT_WEIGHT}')
+                                 = 'number'
+                            THEN (properties ->> '{period_answers.KEPT_WEIGHT}')::float
+                       END
+                FROM survey_responses
+                WHERE project_id = :p AND survey_id IS NOT NULL AND score IS NOT NULL
+                  AND NOT excluded
+                ORDER BY survey_id, person_id, to_char(created_at, '{label}'),
+                         created_at DESC, id DESC
+                """
+            ),
+            {"p": project_id},
+        )
+    session.execute(text("ALTER TABLE period_answers ENABLE TRIGGER period_answers_keep_scores"))
+    session.execute(
+        text(
+            """
+            INSERT INTO period_scores (survey_id, unit, period, score, slot, people)
+            SELECT pa.survey_id, pa.unit, pa.period, pa.score, 0, count(*)
+            FROM period_answers AS pa JOIN surveys AS s ON s.id = pa.survey_id
+            WHERE s.project_id = :p
+            GROUP BY pa.survey_id, pa.unit, pa.period, pa.score
+            """
+        ),
+        {"p": project_id},
+    )
+    # Each row linked to its person's row in the previous period, as the upkeep does; with
+    # the table's statistics first: planned as empty, each row's seek of its previous row
+    # becomes a scan of the table. The trigger counts only score changes: linking leaves
+    # `period_scores` alone.
+    session.execute(text("ANALYZE period_answers"))
+    surveys_of_project = select(Survey.id).where(Survey.project_id == project_id)
+    for unit in ("quarter", "month"):
+        labels = list(
+            session.scalars(
+                select(PeriodAnswer.period)
+                .where(PeriodAnswer.survey_id.in_(surveys_of_project), PeriodAnswer.unit == unit)
+                .distinct()
+            )
+        )
+        period_answers.link(
+            session, "UTC", unit, labels, PeriodAnswer.survey_id.in_(surveys_of_project)
+        )
+
+
 def build(url: str, *, people: int, quarters: int, seed: float = 0.42) -> PgDataset:
     ensure_database(url)
     engine = make_engine(url)
     migrate.upgrade(engine)
-    from surveys import period_answers
     from surveys.catalog import create_survey
-    from surveys.models import PeriodAnswer, Project
+    from surveys.models import Project
     from surveys.projects import create_project
 
     with Session(engine) as session:
         for table in (
+            "period_scores",
             "period_answers",
             "survey_responses",
             "people",
@@ -141,45 +210,7 @@ def build(url: str, *, people: int, quarters: int, seed: float = 0.42) -> PgData
         written = time.perf_counter() - started
         print(f"  {people * quarters:,} answers written in {written:.1f} s", flush=True)
         started = time.perf_counter()
-        # The worker's rebuild (`period_answers.rebuild`) ranks every answer through a CASE
-        # of period bounds: minutes at 10M. The project is in UTC, so here the labels come
-        # from to_char and each (survey, period, person) keeps its latest answer by DISTINCT
-        # ON, the same rows (bench_growth checks NPS against the answers themselves).
-        for unit, label in (("quarter", 'YYYY-"Q"Q'), ("month", "YYYY-MM")):
-            session.execute(
-                text(
-                    f"""
-                    INSERT INTO period_answers
-                      (survey_id, unit, period, person_id, score, created_at, response_id,
-                       weight)
-                    SELECT DISTINCT ON (survey_id, person_id, to_char(created_at, '{label}'))
-                           survey_id, '{unit}', to_char(created_at, '{label}'), person_id,
-                           score, created_at, id,
-                           CASE WHEN json_typeof(properties -> '{period_answers.KEPT_WEIGHT}')
-                                     = 'number'
-                                THEN (properties ->> '{period_answers.KEPT_WEIGHT}')::float
-                           END
-                    FROM survey_responses
-                    WHERE project_id = :p AND survey_id IS NOT NULL AND score IS NOT NULL
-                      AND NOT excluded
-                    ORDER BY survey_id, person_id, to_char(created_at, '{label}'),
-                             created_at DESC, id DESC
-                    """
-                ),
-                {"p": project_id},
-            )
-            # Each row linked to its person's row in the previous period, as the upkeep does;
-            # with the table's statistics first: planned as empty, each row's seek of its
-            # previous row becomes a scan of the table.
-            session.execute(text("ANALYZE period_answers"))
-            labels = list(
-                session.scalars(
-                    select(PeriodAnswer.period)
-                    .where(PeriodAnswer.survey_id == survey_id, PeriodAnswer.unit == unit)
-                    .distinct()
-                )
-            )
-            period_answers.link(session, "UTC", unit, labels, PeriodAnswer.survey_id == survey_id)
+        write_period_answers(session, project_id)
         project = session.get(Project, project_id)
         project.periods_zone = project.time_zone
         session.commit()

@@ -10,10 +10,15 @@ from sqlalchemy import ColumnElement, String, and_, cast, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from surveys.clock import to_naive_utc
-from surveys.database.paging import Page, keyset_page, newest_first_page
+from surveys.database.paging import Page, keyset_page, latest_first_page
 from surveys.models import FollowUp, ResponseTag, SurveyResponse, ThemeAssignment, ThemeRun, User
 from surveys.property_refs import property_name
 from surveys.segments import Segment, score_range
+
+# A text or property search reads at most this many answers for one page of the feed (newest
+# first from its cursor): LIKE '%…%' and a JSON value have no index, so a search that matches
+# little would otherwise read every answer of the project on each request.
+SEARCH_WINDOW = 20_000
 
 # The follow-up statuses, in their order (surveys/loop/triage_followup.py moves between them).
 FOLLOW_UP_STATUSES = ("new", "contacted", "resolved")
@@ -129,14 +134,34 @@ def list_newest_responses(
     limit: int,
     older_than: int | None = None,
     newer_than: int | None = None,
+    search_window: int | None = None,
 ) -> Page[Any]:
-    """The same responses as `list_responses`, newest first, paged both ways, each with its
-    person (a feed)."""
+    """The same responses as `list_responses`, newest answer first (by when they were given;
+    ties: last recorded first), paged both ways, each with its person (a feed). The order is
+    the one `ix_responses_project_time` (and `ix_responses_person`) keeps, so a page reads about
+    as many rows as it shows, also with a period filter at a million answers. With
+    `search_window`, a text or property search reads at most that many answers of the period
+    per page (`Page.searched_to` says how far back it got)."""
     stmt = (
         select(SurveyResponse)
         .where(*response_conditions(project_id, filters))
         .options(selectinload(SurveyResponse.person))
     )
-    return newest_first_page(
-        session, stmt, SurveyResponse.id, limit=limit, older_than=older_than, newer_than=newer_than
+    window = None
+    if search_window is not None and (filters.text or filters.property_name is not None):
+        # What the time index selects by itself: the project and the period.
+        indexed = ResponseFilters(since=filters.since, until=filters.until)
+        window = (
+            select(SurveyResponse.id).where(*response_conditions(project_id, indexed)),
+            search_window,
+        )
+    return latest_first_page(
+        session,
+        stmt,
+        SurveyResponse.created_at,
+        SurveyResponse.id,
+        limit=limit,
+        older_than=older_than,
+        newer_than=newer_than,
+        window=window,
     )

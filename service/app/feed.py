@@ -12,7 +12,7 @@ from surveys.answers import RESPONSE_CHANNELS
 from surveys.catalog import list_surveys
 from surveys.periods import period_from_label
 from surveys.response_context import response_contexts
-from surveys.response_filters import list_newest_responses
+from surveys.response_filters import SEARCH_WINDOW, list_newest_responses
 from surveys.segments import SEGMENTS, segment_of
 from surveys.themes.reading import list_points
 
@@ -41,6 +41,7 @@ def responses():  # noqa: ANN201
         limit=FEED_PAGE_SIZE,
         older_than=args.get("older"),
         newer_than=args.get("newer"),
+        search_window=SEARCH_WINDOW,
     )
     kept = {k: v for k, v in request.args.items() if k not in ("older", "newer") and v}
     _, points = list_points(db(), project.id, None)
@@ -50,6 +51,7 @@ def responses():  # noqa: ANN201
         items=page.items,
         contexts=response_contexts(db(), project.id, page.items),
         older={**kept, "older": page.next_after} if page.next_after else None,
+        searched_to=page.searched_to,
         newer={**kept, "newer": page.newer_than} if page.newer_than else None,
         chosen=kept,
         filtered=bool(kept),

@@ -41,15 +41,16 @@ def people(data, *names):
 
 def test_the_feed_lists_newest_first_with_movement(signed_in, data):
     ids, html = feed(signed_in)
-    # Most recently recorded first (the answers were recorded in this order).
-    assert ids == people(data, "eve", "dan", "cat", "cat", "bob", "bob", "ann", "ann")
+    # Newest answer first: Q2's, then Q1's; answers given at the same moment, last recorded
+    # first (they were recorded person by person, Q1 before Q2).
+    assert ids == people(data, "eve", "cat", "bob", "ann", "dan", "cat", "bob", "ann")
     assert "Support never answers" in html
     assert "↓ moved down" in html and "↑ moved up" in html and "• first answer" in html
     assert "Ann Lee" in html
 
 
 def test_filters_change_the_list(signed_in, data):
-    assert feed(signed_in, "segment=detractor")[0] == people(data, "cat", "bob", "ann")
+    assert feed(signed_in, "segment=detractor")[0] == people(data, "bob", "ann", "cat")
     assert feed(signed_in, "period=2026-Q1")[0] == people(data, "dan", "cat", "bob", "ann")
     assert feed(signed_in, "channel=widget")[0] == people(data, "eve")
     assert feed(signed_in, f"survey={data.survey_id}&segment=promoter&period=2026-Q2")[0] == (
@@ -102,6 +103,34 @@ def test_older_and_newer_pages(signed_in, api):
     back = signed_in.get(newer).get_data(as_text=True)
     assert _ITEM.findall(back) == _ITEM.findall(first)
     assert "Newer" not in back and len(made) == FEED_PAGE_SIZE + 3
+
+
+_ROW = re.compile(r'<li class="feed-item" id="r-(\d+)"')
+
+
+def test_pages_follow_the_answers_time_across_ties_and_imports(signed_in, api):
+    """Answers recorded out of time order (an import of history), several given at the same
+    moment: the pages walk time newest first, ties last recorded first, both ways."""
+    survey = api.post("/api/v1/surveys", json={"name": "Imported"}).json["id"]
+    made = []
+    for i in range(FEED_PAGE_SIZE + 3):
+        when = f"2026-0{1 + i % 3}-0{1 + i % 5}T12:00:00Z"  # 15 moments for 28 answers
+        made.append((when, answer(api, survey, f"h{i}", i % 11, when)["id"]))
+    expected = [rid for _, rid in sorted(made, reverse=True)]
+    first = signed_in.get("/app/responses").get_data(as_text=True)
+    older = re.search(r'href="(/app/responses\?older=\d+)" rel="next"', first).group(1)
+    second = signed_in.get(older).get_data(as_text=True)
+    shown = [int(i) for i in _ROW.findall(first) + _ROW.findall(second)]
+    assert shown == expected
+    newer = re.search(r'href="(/app/responses\?newer=\d+)" rel="prev"', second).group(1)
+    assert _ROW.findall(signed_in.get(newer).get_data(as_text=True)) == _ROW.findall(first)
+    # A period filter pages the same way through that quarter's answers only.
+    in_q1 = [int(i) for i in _ROW.findall(signed_in.get("/app/responses?period=2026-Q1").text)]
+    assert in_q1 == expected[:FEED_PAGE_SIZE]
+    # A cursor whose answer is gone (erased) starts again from the newest.
+    gone = max(rid for _, rid in made) + 1000
+    again = signed_in.get(f"/app/responses?older={gone}").get_data(as_text=True)
+    assert _ROW.findall(again) == _ROW.findall(first)
 
 
 def test_the_person_page_shows_answers_across_quarters(signed_in, data):
@@ -220,3 +249,45 @@ def test_movers_come_worst_first_in_sql_across_pages(app, signed_in, project, da
     html = page_two.get_data(as_text=True)
     assert "No more people moved." in html
     assert 'rel="prev"' in html and "movers_page=1" in html
+
+
+def test_a_search_reads_a_window_of_answers_per_page(app, project, data):
+    """With a window of 3 answers a page, a text search goes back through every answer in
+    pages that each read at most 3, finding what one unbounded search finds, in its order."""
+    from service.db import db
+    from surveys.response_filters import ResponseFilters, list_newest_responses
+
+    search = ResponseFilters(text="o")
+    with app.app_context():
+        everything = list_newest_responses(db(), project.id, search, limit=25)
+        assert everything.next_after is None and len(everything.items) == 6
+        found, reached, cursor = [], [], None
+        while True:
+            page = list_newest_responses(
+                db(), project.id, search, limit=25, older_than=cursor, search_window=3
+            )
+            found += [r.id for r in page.items]
+            reached.append(page.searched_to)
+            cursor = page.next_after
+            if cursor is None:
+                break
+    assert found == [r.id for r in everything.items]
+    # Q2's four answers (one moment) and Q1's four: the windows end in Q2, in Q1, then
+    # nothing is left.
+    assert [r.month if r else None for r in reached] == [5, 2, None]
+
+
+def test_the_feed_says_how_far_back_a_search_went(signed_in, data, monkeypatch):
+    from service.app import feed as feed_page
+
+    monkeypatch.setattr(feed_page, "SEARCH_WINDOW", 3)
+    ids, html = feed(signed_in, "q=o")
+    # The window's third answer was given with Q2's other answers: all four are searched.
+    assert ids == people(data, "cat", "bob", "ann")
+    assert "Searched the answers given since 2026-05-01 12:00 UTC" in html
+    older = re.search(r'href="/app/responses\?([^"]*older=\d+[^"]*)" rel="next"', html)
+    assert "q=o" in older.group(1)
+    ids, _ = feed(signed_in, older.group(1).replace("&amp;", "&"))
+    assert ids == people(data, "dan", "cat", "ann")
+    # Without a search, nothing is windowed.
+    assert "Searched the answers" not in feed(signed_in, "segment=detractor")[1]
