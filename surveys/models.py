@@ -748,7 +748,9 @@ class InvitationCount(Base):
     Kept by triggers on `invitations` (migration 0018), so every writer of those rows
     (scheduling, the dispatcher's marks, answers, erasure, cascades) keeps it in the same
     transaction without a statement of its own; an update that leaves the counted key as it
-    was (a claim, a lease, a retry's error text) fires nothing. `bounced` and `responded` are
+    was (a claim, a lease, a retry's error text) writes nothing. On PostgreSQL the triggers run
+    once per statement over its changed rows (one upsert per key, not per row, so a bulk
+    insert stays linear). `bounced` and `responded` are
     0 or 1. As in `period_scores`, concurrent writers on PostgreSQL count into their own
     `slot`, a reader sums the slots, and there is no foreign key (a deleted survey's rows are
     counted back to zero by its cascade). The worker compares them with the invitations and
