@@ -65,6 +65,8 @@ class Settings:
     sign_in_failures: str = "5/15 minutes"
     rate_limit_sign_in_ip: str = "10/minute;100/hour"
     reset_emails: str = "3/hour"
+    # "Send a test to me" on a survey's page, per team member.
+    test_emails: str = "3/minute;20/hour"
     # Webhooks: private, loopback and link-local targets only when the operator allows them
     # (on-premise, tests); each attempt's time limit; how often the worker looks for work.
     webhook_allow_private: bool = False
@@ -100,6 +102,7 @@ class Settings:
             sign_in_failures=env.get("SIGN_IN_FAILURES") or "5/15 minutes",
             rate_limit_sign_in_ip=env.get("RATE_LIMIT_SIGN_IN_IP") or "10/minute;100/hour",
             reset_emails=env.get("RESET_EMAILS") or "3/hour",
+            test_emails=env.get("TEST_EMAILS") or "3/minute;20/hour",
             webhook_allow_private=(env.get("WEBHOOK_ALLOW_PRIVATE") or "").lower()
             in ("1", "true", "yes"),
             webhook_timeout_seconds=float(env.get("WEBHOOK_TIMEOUT_SECONDS") or 10.0),

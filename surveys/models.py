@@ -131,6 +131,9 @@ class Survey(Base):
     min_age_days: Mapped[int] = mapped_column(Integer, default=30)
     dismiss_backoff_days: Mapped[int] = mapped_column(Integer, default=30)
     daily_response_cap: Mapped[int | None] = mapped_column(Integer)
+    # When the worker last compared the invitation counters with the invitations (null:
+    # never); the survey checked longest ago goes first.
+    counts_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -770,3 +773,31 @@ class PeriodScore(Base):
     score: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     people: Mapped[int] = mapped_column(Integer)
+
+
+class InvitationCount(Base):
+    """How many of a survey's invitations are in each delivery state: the surveys list and the
+    invitation stats read a few rows per survey instead of counting every invitation.
+
+    Kept by triggers on `invitations` (migration 0018), so every writer of those rows
+    (scheduling, the dispatcher's marks, answers, erasure, cascades) keeps it in the same
+    transaction without a statement of its own; an update that leaves the counted key as it
+    was (a claim, a lease, a retry's error text) writes nothing. On PostgreSQL the triggers run
+    once per statement over its changed rows (one upsert per key, not per row, so a bulk
+    insert stays linear). `bounced` and `responded` are
+    0 or 1. As in `period_scores`, concurrent writers on PostgreSQL count into their own
+    `slot`, a reader sums the slots, and there is no foreign key (a deleted survey's rows are
+    counted back to zero by its cascade). The worker compares them with the invitations and
+    rebuilds a survey's rows that disagree (surveys/email/invitation_counts.py).
+    """
+
+    __tablename__ = "invitation_counts"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    survey_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    bounced: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    responded: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    invitations: Mapped[int] = mapped_column(Integer)

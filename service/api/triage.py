@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import request
+
 from service.api.base import api_blueprint
 from service.auth import current_project
 from service.db import db
@@ -22,8 +24,11 @@ from service.schemas.triage import (
     TagPatchSchema,
     TagSchema,
 )
+from surveys.answers import get_response
 from surveys.clock import utcnow
 from surveys.loop import recovery, triage, triage_followup
+
+NOTE_BODY = NoteCreateSchema()
 
 bp = api_blueprint("triage", __name__, "Triage: tags, notes and follow-ups on responses.")
 
@@ -97,18 +102,24 @@ def list_notes(response_id):
 
 
 @bp.route("/responses/<int:response_id>/notes", methods=["POST"])
-@bp.arguments(NoteCreateSchema)
+@bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": NOTE_BODY}}})
+@bp.alt_response(422, description="A missing or invalid field, on one of the project's responses.")
 @bp.response(201, NoteSchema)
-def add_note(data, response_id):
-    """Add an internal note, written by a member of the project (`author_email`)."""
-    session = db()
+def add_note(response_id):
+    """Add an internal note, written by a member of the project (`author_email`).
+
+    Another project's response (or none) is 404 whatever the body; the body is read after
+    that, so a bad body on one of the project's own responses is 422."""
+    session, project_id = db(), current_project().id
+    get_response(session, project_id, response_id)
+    data = bp.ARGUMENTS_PARSER.parse(NOTE_BODY, request, location="json")
     note = triage.add_note(
         session,
-        current_project().id,
+        project_id,
         response_id,
-        data.get("text"),
+        data["text"],
         utcnow(),
-        author_email=data.get("author_email"),
+        author_email=data["author_email"],
     )
     session.commit()
     return note

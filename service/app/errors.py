@@ -54,6 +54,8 @@ def throttled(exc: Throttled):  # noqa: ANN201
         message = "Too many failed sign-ins for this account."
     elif exc.scope == "reset-emails":
         message = "Enough reset emails went to this address for now."
+    elif exc.scope == "test-emails":
+        message = "You have sent enough test emails for now; the last ones are on their way."
     else:
         message = "Too many attempts from your network."
     when = "a minute" if minutes == 1 else f"{minutes} minutes"

@@ -7,10 +7,11 @@ Every change goes through the API's own schema (`ProjectSchema`) and domain func
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from zoneinfo import available_timezones
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 
 from service.app.access import requires
@@ -24,8 +25,11 @@ from surveys.accounts.roles import Role
 from surveys.errors import Invalid
 from surveys.keys import identity_secret
 from surveys.projects import KeyKind, rotate_key, update_project
+from surveys.sealed import Sealer, SealError
 
 SETTINGS_SCHEMA = ProjectSchema(partial=True)
+# The session entry carrying freshly rotated keys, sealed, to the page that shows them once.
+NEW_KEYS = "new_keys"
 ORIGIN_HINT = "an origin is a scheme and a host, like https://app.example.com"
 
 
@@ -157,11 +161,33 @@ def rotate():  # noqa: ANN201
     # This node forgets the old publishable key now; others within the cache's few seconds.
     caches()["widget_keys"].clear()
     project = team().project
-    secret = (
-        identity_secret(current_app.config["SECRET_KEY"], project.identity_salt)
+    shown = {
+        "secret_key": rotated.secret_key,
+        "publishable_key": rotated.publishable_key,
+        "identity_secret": identity_secret(current_app.config["SECRET_KEY"], project.identity_salt)
         if rotated.identity_salt
-        else None
-    )
-    # Shown in this answer only: not flashed (the session cookie is signed, not encrypted),
-    # not stored, and the page is never cached (no-store).
-    return render_template("app/new_keys.html", rotated=rotated, identity_secret=secret)
+        else None,
+    }
+    # Post/redirect/get, so that reloading the page never rotates again. The keys cross the
+    # redirect in the session cookie sealed (the cookie is signed, not encrypted), and the
+    # page that shows them takes them out: they are shown once.
+    session[NEW_KEYS] = _sealer().seal(json.dumps(shown))
+    return redirect(url_for("app.new_keys"), 303)
+
+
+@bp.get("/settings/keys/new")
+@requires(Role.OWNER)
+def new_keys():  # noqa: ANN201
+    sealed = session.pop(NEW_KEYS, None)
+    shown: dict[str, str | None] | None = None
+    if sealed is not None:
+        try:
+            shown = json.loads(_sealer().open(sealed))
+        except SealError:
+            shown = None  # sealed under another SECRET_KEY: nothing to show
+    # Never cached (no-store, as every page of the app).
+    return render_template("app/new_keys.html", shown=shown)
+
+
+def _sealer() -> Sealer:
+    return Sealer(current_app.config["SECRET_KEY"], "new keys")

@@ -20,6 +20,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from service.app import throttle
 from service.app.mailer import MailNotSent, public_link, send_built_message
 from service.app.shell import bp, team
 from service.app.survey_forms import SurveyForm, locale_texts
@@ -156,6 +157,9 @@ def form_preview(kind: str) -> Response:
 @bp.post("/surveys/<int:survey_id>/test")
 def send_test(survey_id: int):  # noqa: ANN201
     survey = catalog.get_survey(db(), team().project.id, survey_id)
+    # Each test is a real email to the member: a budget per member keeps the button from
+    # becoming a way to flood a mailbox or the mail server.
+    throttle.count_test_email(team().user.id)
     settings: Settings = current_app.config["FLYWHEEL"]
     me = team().user.email
     locale = request.form.get("preview_locale", DEFAULT_LOCALE)[:35] or DEFAULT_LOCALE

@@ -37,7 +37,7 @@ def surveys():  # noqa: ANN201
     project_id = team().project.id
     after = request.args.get("after", type=int)
     page = catalog.list_surveys(db(), project_id, limit=PAGE_SIZE, after=after, active=None)
-    stats = {s.id: delivery.counts(db(), project_id, s.id) for s in page.items}
+    stats = delivery.counts_of(db(), page.items)
     return render_template(
         "app/surveys.html",
         surveys=page.items,

@@ -1,5 +1,6 @@
 """Sign-in throttling: a lockout after repeated failures on one account, a budget of attempts
-per IP, and a cap on reset emails per address; counted where the app's rate limits count
+per IP, and a cap on reset emails per address; also a cap on survey test emails per team
+member. Counted where the app's rate limits count
 (memory, or Redis when REDIS_URL is set, so every node sees the same lockout)."""
 
 from __future__ import annotations
@@ -68,10 +69,16 @@ def count_reset_email(email: str) -> None:
     _count("RESET_EMAILS", _account(email), "reset-emails")
 
 
+def count_test_email(user_id: int) -> None:
+    """`Throttled` when this team member has sent enough survey test emails for now."""
+    _count("TEST_EMAILS", f"user:{user_id}", "test-emails")
+
+
 def config_defaults(settings: Settings) -> dict[str, str]:
     """The defaults for the app's config, where tests and operators may change them."""
     return {
         "SIGN_IN_FAILURES": settings.sign_in_failures,
         "RATE_LIMIT_SIGN_IN_IP": settings.rate_limit_sign_in_ip,
         "RESET_EMAILS": settings.reset_emails,
+        "TEST_EMAILS": settings.test_emails,
     }

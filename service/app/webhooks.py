@@ -46,16 +46,43 @@ def _survey_names() -> dict[int, str]:
     return {survey.id: survey.name for survey in page.items}
 
 
+def _gone(webhook: Webhook | None, names: dict[int, str]) -> int | None:
+    """The id of the deleted survey the webhook's filter still names, if it does."""
+    if webhook is None or webhook.survey_id is None or webhook.survey_id in names:
+        return None
+    return webhook.survey_id
+
+
 def _form(webhook: Webhook | None = None, *, formdata: Any = None) -> WebhookForm:
-    form = WebhookForm(formdata=formdata, obj=webhook)
+    form = WebhookForm(formdata=formdata, obj=webhook if formdata is None else None)
     if formdata is None and webhook is not None:
         # The select's values are texts; "no filter" is the empty one.
         form.survey_id.data = "" if webhook.survey_id is None else str(webhook.survey_id)
         form.segment.data = webhook.segment or ""
+    names = _survey_names()
     form.survey_id.choices = [("", "Any survey")] + [
-        (str(survey_id), name) for survey_id, name in _survey_names().items()
+        (str(survey_id), name) for survey_id, name in names.items()
     ]
+    gone = _gone(webhook, names)
+    if gone is not None:
+        # Kept as a choice, so the rest of the webhook can be saved without widening the
+        # filter behind the owner's back; choosing "Any survey" or another clears it.
+        form.survey_id.choices.append((str(gone), _gone_label(gone)))
     return form
+
+
+def _gone_label(survey_id: int) -> str:
+    return f"Survey {survey_id} (deleted: matches nothing)"
+
+
+def _warn_if_gone(webhook: Webhook) -> None:
+    if _gone(webhook, _survey_names()) is not None:
+        flash(
+            f"This webhook's survey filter names survey {webhook.survey_id}, which was "
+            "deleted, so it sends nothing. Choose another survey or “Any survey” to clear "
+            "the filter, or save to keep it.",
+            "error",
+        )
 
 
 def _page(form: WebhookForm, editing: Webhook | None = None, status: int = 200):  # noqa: ANN202
@@ -81,6 +108,7 @@ def webhooks_page():  # noqa: ANN201
 @requires(Role.OWNER)
 def edit_webhook(webhook_id: int):  # noqa: ANN201
     webhook = webhooks.get_webhook(db(), team().project.id, webhook_id)
+    _warn_if_gone(webhook)
     return _page(_form(webhook), webhook)
 
 
@@ -129,9 +157,9 @@ def _show_domain(form: WebhookForm, exc: Invalid | Conflict) -> None:
         form.form_errors.append(sentence)
 
 
-def _checked():  # noqa: ANN202
+def _checked(webhook: Webhook | None = None):  # noqa: ANN202
     """The posted form checked by the form, then by the API's schema: data, or a 422 page."""
-    form = _form(formdata=request.form)
+    form = _form(webhook, formdata=request.form)
     if not form.validate():
         return form, None
     try:
@@ -166,7 +194,7 @@ def add_webhook():  # noqa: ANN201
 def save_webhook(webhook_id: int):  # noqa: ANN201
     project_id = team().project.id
     webhook = webhooks.get_webhook(db(), project_id, webhook_id)
-    form, data = _checked()
+    form, data = _checked(webhook)
     if data is None:
         return _page(form, webhook, 422)
     try:
@@ -179,6 +207,7 @@ def save_webhook(webhook_id: int):  # noqa: ANN201
         return _page(form, webhooks.get_webhook(db(), project_id, webhook_id), 422)
     db().commit()
     flash(f"Webhook to {data['url']} saved.", "success")
+    _warn_if_gone(webhook)
     return redirect(url_for("app.webhooks_page"))
 
 

@@ -51,15 +51,17 @@ class ResponseTagsSchema(Schema):
 
 
 class NoteCreateSchema(Schema):
-    # Both required; checked after the response is found, so another project's response is
-    # a 404 whatever the body.
+    # Read by the view after the response is found, so another project's response is a 404
+    # whatever the body, and a bad body on the project's own is a 422.
     text = fields.String(
+        required=True,
         validate=validate.Length(min=1, max=10_000),
-        metadata={"description": "Required: 1 to 10,000 characters."},
+        metadata={"description": "1 to 10,000 characters."},
     )
     author_email = fields.Email(
+        required=True,
         validate=validate.Length(max=320),
-        metadata={"description": "Required: the project member who writes the note."},
+        metadata={"description": "The project member who writes the note."},
     )
 
 

@@ -22,7 +22,15 @@ WorkerPass = Callable[[Flask], int]
 
 def worker_passes() -> list[tuple[str, WorkerPass]]:
     # Imported here so that the web app never loads scikit-learn.
-    from service.worker import alerts, digests, dispatch, period_jobs, theme_jobs, webhooks
+    from service.worker import (
+        alerts,
+        counter_jobs,
+        digests,
+        dispatch,
+        period_jobs,
+        theme_jobs,
+        webhooks,
+    )
     from service.worker import triage as triage_jobs
 
     return [
@@ -31,6 +39,7 @@ def worker_passes() -> list[tuple[str, WorkerPass]]:
         ("period_answers", period_jobs.rebuild_stale),
         ("schedule", dispatch.schedule_pass),
         ("dispatch", dispatch.dispatch_pass),
+        ("invitation_counts", counter_jobs.check_counters),
         ("theme_runs", theme_jobs.fit_queued_runs),
         ("theme_assign", theme_jobs.assign_new_responses),
         ("webhooks", webhooks.deliver_pass),

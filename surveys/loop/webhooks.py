@@ -53,10 +53,19 @@ class NewSecret:
     secret: str
 
 
-def _check(session: Session, project_id: int, data: dict[str, Any], allow_private: bool) -> None:
-    if data.get("survey_id") is not None:
-        # Another project's survey is 404, as everywhere else.
-        get_survey(session, project_id, data["survey_id"])
+def _check(
+    session: Session,
+    project_id: int,
+    data: dict[str, Any],
+    allow_private: bool,
+    kept_survey_id: int | None = None,
+) -> None:
+    survey_id = data.get("survey_id")
+    # Another project's survey is 404, as everywhere else. The filter a webhook already has
+    # was checked when it was set and may stay even after its survey was deleted (it then
+    # matches nothing): otherwise nothing else of that webhook could be saved.
+    if survey_id is not None and survey_id != kept_survey_id:
+        get_survey(session, project_id, survey_id)
     if "url" in data:
         check_public_url(data["url"], allow_private)
     if "events" in data:
@@ -128,7 +137,7 @@ def update_webhook(
     now: datetime,
 ) -> Webhook:
     webhook = get_webhook(session, project_id, webhook_id)
-    _check(session, project_id, changes, allow_private)
+    _check(session, project_id, changes, allow_private, webhook.survey_id)
     for name in FIELDS:
         if name in changes:
             setattr(webhook, name, changes[name])

@@ -151,6 +151,13 @@ def _shown_key(page: str, name: str) -> str:
     return found[0]
 
 
+def _rotate(team, kind: str) -> str:
+    """Rotate through the confirm form and read the page the redirect leads to."""
+    posted = team.post("/app/settings/keys/rotate", {"kind": kind})
+    assert posted.status_code == 303, posted.status_code
+    return team.get(posted.headers["Location"]).get_data(as_text=True)
+
+
 def test_rotating_the_secret_key_shows_it_once_and_the_old_one_gets_401(
     app, signed_in_owner, project
 ):
@@ -159,12 +166,25 @@ def test_rotating_the_secret_key_shows_it_once_and_the_old_one_gets_401(
     assert confirm.status_code == 200
     text = confirm.get_data(as_text=True)
     assert "Yes, replace it now" in text and "gets 401 at once" in text
-    r = team.post("/app/settings/keys/rotate", {"kind": "secret"})
+    posted = team.post("/app/settings/keys/rotate", {"kind": "secret"})
+    # Post/redirect/get: reloading the page that shows the keys never rotates again.
+    assert posted.status_code == 303
+    assert posted.headers["Location"].endswith("/app/settings/keys/new")
+    assert "fw_sk_" not in posted.get_data(as_text=True)
+    r = team.get("/app/settings/keys/new")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     page = r.get_data(as_text=True)
     new_key = _shown_key(page, "secret_key")
     assert new_key.startswith("fw_sk_") and new_key != project.secret_key
     assert 'data-key="publishable_key"' not in page  # only what was asked for
+    # The session cookie carried them sealed, never readable.
+    cookies = "".join(posted.headers.getlist("Set-Cookie"))
+    assert new_key not in cookies and new_key[6:20] not in cookies
+    # A reload shows them no more, and rotates nothing.
+    again = team.get("/app/settings/keys/new")
+    assert again.status_code == 200
+    assert new_key not in again.get_data(as_text=True)
+    assert "that page was already shown" in again.get_data(as_text=True)
 
     api = app.test_client()
     old = api.get("/api/v1/project", headers=project.auth)
@@ -183,7 +203,7 @@ def test_rotating_the_publishable_key_and_the_identity_secret(app, signed_in_own
     # Cached by this node for a few seconds: rotating here forgets it at once.
     assert Widget.of(app.test_client(), project).customer().status_code == 200
     team.get("/app/settings/keys/rotate?kind=publishable")
-    page = team.post("/app/settings/keys/rotate", {"kind": "publishable"}).get_data(as_text=True)
+    page = _rotate(team, "publishable")
     new_key = _shown_key(page, "publishable_key")
     assert 'data-key="secret_key"' not in page
     assert Widget.of(app.test_client(), project).customer().status_code == 401
@@ -196,7 +216,7 @@ def test_rotating_the_publishable_key_and_the_identity_secret(app, signed_in_own
     assert Api(app.test_client(), project).get("/api/v1/project").status_code == 200
 
     team.get("/app/settings/keys/rotate?kind=identity")
-    page = team.post("/app/settings/keys/rotate", {"kind": "identity"}).get_data(as_text=True)
+    page = _rotate(team, "identity")
     secret = _shown_key(page, "identity_secret")
     assert secret.startswith("fw_id_") and secret != project.identity_secret
     with app.app_context():
@@ -208,7 +228,7 @@ def test_rotating_everything_and_a_bad_choice(app, signed_in_owner, project):
     team = signed_in_owner
     assert team.get("/app/settings/keys/rotate?kind=everything").status_code == 422
     assert team.post("/app/settings/keys/rotate", {"kind": "nope"}).status_code == 422
-    page = team.post("/app/settings/keys/rotate", {"kind": "all"}).get_data(as_text=True)
+    page = _rotate(team, "all")
     secret_key = _shown_key(page, "secret_key")
     _shown_key(page, "publishable_key")
     _shown_key(page, "identity_secret")

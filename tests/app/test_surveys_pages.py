@@ -332,3 +332,24 @@ def test_a_test_email_the_server_refuses_says_so(mail_app, smtp_sink):
     page = team.get(f"/app/surveys/{survey_id}").get_data(as_text=True)
     assert "The test email to refused@acme.test could not be sent." in page
     assert smtp_sink.received == []
+
+
+def test_test_emails_are_limited_per_member(mail_app, smtp_sink):
+    mail_app.config["TEST_EMAILS"] = "2/hour"
+    keys = make_project(mail_app)
+    team = signed_in(mail_app, keys.id, Role.EDITOR, "ed@acme.test")
+    survey_id = create(team)
+    team.get(f"/app/surveys/{survey_id}")
+    for _ in range(2):
+        assert team.post(f"/app/surveys/{survey_id}/test").status_code == 302
+    refused = team.post(f"/app/surveys/{survey_id}/test")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    text = refused.get_data(as_text=True)
+    assert "You have sent enough test emails for now" in text and "Try again in" in text
+    assert len(smtp_sink.received) == 2
+    # The budget is the member's: a colleague still sends one.
+    other = signed_in(mail_app, keys.id, Role.EDITOR, "other@acme.test")
+    other.get(f"/app/surveys/{survey_id}")
+    assert other.post(f"/app/surveys/{survey_id}/test").status_code == 302
+    assert [r.rcpt_tos for r in smtp_sink.received][-1] == ["other@acme.test"]

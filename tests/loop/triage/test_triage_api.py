@@ -153,3 +153,37 @@ def test_exports_take_the_triage_filters(api, survey_id, ana):
     assert rows[0]["follow_up_status"] == "new" and rows[0]["follow_up_due_at"].startswith("2020")
     m = api.get(f"/api/v1/export/metrics?survey_id={survey_id}&status=none")
     assert m.status_code == 200
+
+
+def test_a_note_on_another_projects_response_is_404_whatever_the_body(
+    api, other_api, survey_id, ana
+):
+    resp = answer(api, survey_id, "p1", 2)
+    url = f"/api/v1/responses/{resp['id']}/notes"
+    bodies = [
+        {},
+        {"text": "hi"},
+        {"author_email": "not an address"},
+        {"text": "", "author_email": "ana@acme.test"},
+        {"text": "x" * 10_001, "author_email": "ana@acme.test"},
+        {"text": "hi", "author_email": "ana@acme.test", "extra": 1},
+    ]
+    for body in bodies:
+        # Another project's response, or none: 404 before the body is read.
+        assert other_api.post(url, json=body).status_code == 404, body
+        assert api.post("/api/v1/responses/999999/notes", json=body).status_code == 404, body
+        # The project's own: the body's problem, naming the field.
+        mine = api.post(url, json=body)
+        assert mine.status_code == 422, body
+        assert mine.json["error"]["code"] == "invalid"
+    missing = api.post(url, json={"author_email": "ana@acme.test"}).json["error"]
+    assert "text" in missing["details"]["json"]
+    assert other_api.post(url, data="{", content_type="application/json").status_code == 404
+    assert api.get(url).json["items"] == []
+    spec = api.get("/api/openapi.json").json
+    body = spec["paths"]["/api/v1/responses/{response_id}/notes"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/NoteCreate"
+    }
+    documented = spec["components"]["schemas"]["NoteCreate"]
+    assert set(documented["required"]) == {"text", "author_email"}
