@@ -1,15 +1,15 @@
 """surveys: invitation counters per survey and delivery state, kept by triggers
 
-Revision ID: 0018_surveys
-Revises: 0017_speed
+Revision ID: 0019_surveys
+Revises: 0018_movement
 Create Date: 2026-12-06 22:40:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_surveys"
-down_revision = "0017_speed"
+revision = "0019_surveys"
+down_revision = "0018_movement"
 branch_labels = None
 depends_on = None
 
