@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from surveys.database.prepared import PreparedSelect
 from surveys.models import FrictionPoint, SurveyResponse, ThemeAssignment, ThemeRun
 from surveys.segments import Segment, movement_between, rank_of, segment_of
 
@@ -34,18 +36,21 @@ def previous_scores(project_id: int) -> Select:
 
 
 _R = SurveyResponse
-# The answer before a given one, in the order the LAG window of `previous_scores` uses; built
-# once because recording an answer asks it every time.
-_PREVIOUS_SCORE = (
+# The answer before a given one, in the order the LAG window of `previous_scores` uses;
+# compiled once because recording an answer asks it every time.
+_PREVIOUS_SCORE = PreparedSelect(
     select(_R.score)
     .where(
-        _R.survey_id == bindparam("survey_id"),
-        _R.person_id == bindparam("person_id"),
+        _R.survey_id == bindparam("survey_id", type_=_R.survey_id.type),
+        _R.person_id == bindparam("person_id", type_=_R.person_id.type),
         _R.score.is_not(None),
         _R.excluded.is_(False),
         or_(
-            _R.created_at < bindparam("created_at"),
-            and_(_R.created_at == bindparam("created_at"), _R.id < bindparam("id")),
+            _R.created_at < bindparam("created_at", type_=_R.created_at.type),
+            and_(
+                _R.created_at == bindparam("created_at", type_=_R.created_at.type),
+                _R.id < bindparam("id", type_=_R.id.type),
+            ),
         ),
     )
     .order_by(_R.created_at.desc(), _R.id.desc())
@@ -54,7 +59,7 @@ _PREVIOUS_SCORE = (
 
 
 def fresh_context(
-    session: Session, response: SurveyResponse, *, first_answer: bool = False
+    session: Session, response: Any, *, first_answer: bool = False
 ) -> ResponseContext:
     """The context of an answer just recorded: it has no theme yet (the worker assigns
     themes later), so only the previous answer is read; `first_answer` (a person created with
@@ -63,8 +68,8 @@ def fresh_context(
         return ResponseContext(None, None, None, None)
     if first_answer:
         return ResponseContext(None, movement_of(None, response.score), None, None)
-    previous = session.scalar(
-        _PREVIOUS_SCORE,
+    rows = _PREVIOUS_SCORE.rows(
+        session,
         {
             "survey_id": response.survey_id,
             "person_id": response.person_id,
@@ -72,6 +77,7 @@ def fresh_context(
             "id": response.id,
         },
     )
+    previous = rows[0].score if rows else None
     return ResponseContext(segment_of(previous), movement_of(previous, response.score), None, None)
 
 
