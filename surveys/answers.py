@@ -23,7 +23,13 @@ from surveys.models import Person, Project, Survey, SurveyResponse
 from surveys.people import HeldPerson
 from surveys.period_answers import count_answer, recount
 from surveys.person_locks import deleted_meanwhile, share_person
-from surveys.response_context import ResponseContext, attach_contexts, fresh_context
+from surveys.response_context import (
+    ResponseContext,
+    attach_contexts,
+    context_of,
+    fresh_context,
+    previous_score_of,
+)
 from surveys.segments import is_valid_score
 
 MAX_COMMENT = 5000
@@ -287,6 +293,20 @@ _SURVEY_STATE = PreparedSelect(
         Survey.id == bindparam("survey_id", type_=Survey.id.type)
     )
 )
+_SURVEY_ID = bindparam("survey_id", type_=Survey.id.type)
+# Read with the person, in the statement that matches and holds them: their answer's survey
+# (whose project and state the rules check) and their previous score (the answer's context).
+_BESIDE_PERSON = (
+    select(Survey.project_id).where(Survey.id == _SURVEY_ID).scalar_subquery().label("s_project"),
+    select(Survey.active).where(Survey.id == _SURVEY_ID).scalar_subquery().label("s_active"),
+    previous_score_of(Person.id).label("previous_score"),
+)
+
+
+@dataclass(frozen=True)
+class _SurveyState:
+    project_id: int | None
+    active: bool | None
 
 
 def _record_plain(
@@ -294,33 +314,57 @@ def _record_plain(
 ) -> StoredAnswer | None:
     """`record_answer_for` of a plain answer (`_is_plain`) in compiled statements, without
     ORM objects: the same rules in the same order (the person matched and held, the
-    answer's own rules, its survey), the same rows written. None, having written nothing,
-    when a concurrent request created the person first (the general path then matches them).
+    answer's own rules, its survey), the same rows written. A returning person's match also
+    reads the survey's state and their previous score. None, having written nothing, when a
+    concurrent request created the person first (the general path then matches them).
     """
-    person = people.find_held_person(session, project_id, who)
-    new_person = False
-    if person is None:
+    created_at = to_naive_utc(answer.created_at) if answer.created_at else now
+    found = people.find_held_person(
+        session,
+        project_id,
+        who,
+        _BESIDE_PERSON,
+        {"survey_id": answer.survey_id, "created_at": created_at},
+    )
+    if found is not None:
+        person, previous = found, found.previous_score
+        survey: Any = _SurveyState(found.s_project, found.s_active)
+        if survey.project_id is None:
+            survey = None
+        _check_fields(answer)
+    else:
         if not (who.get("external_id") or who.get("email")):
             return None  # the general path says what is wrong with `who`
         person = people.create_held_person(session, project_id, who, trusted=True, now=now)
         if person is None:
             return None
-        new_person = True
-    _check_fields(answer)
-    survey = _SURVEY_STATE.rows(session, {"survey_id": answer.survey_id})
-    _check_survey(answer, project_id, survey[0] if survey else None)
+        previous = None
+        _check_fields(answer)
+        rows = _SURVEY_STATE.rows(session, {"survey_id": answer.survey_id})
+        survey = rows[0] if rows else None
+    _check_survey(answer, project_id, survey)
     values = _response_values(project_id, person, answer, now)
     with deleted_meanwhile(f"person {person.id} not found", PersonErased):
         (response_id,) = _answer_insert(session.get_bind().dialect.name).returning(session, values)
     stored = StoredAnswer(id=response_id, **values)
-    zone = _zone(session, project_id)
-    seen = segment_changes.watch(
-        session, project_id, zone, stored.survey_id, person.id, stored.created_at
-    )
-    count_answer(session, zone, stored)
+    # The project row sits in the session (authentication loaded it): its zone cuts the
+    # periods and its `events_wanted` says which events anyone listens to.
+    project = session.get(Project, project_id)
+    listening = project.events_wanted or ()
+    seen = None
+    if events.SEGMENT_CHANGED in listening:
+        seen = segment_changes.watch(
+            session, project_id, project.time_zone, stored.survey_id, person.id, created_at
+        )
+    count_answer(session, project.time_zone, stored)
     segment_changes.settle(session, seen, stored, now)
-    events.record(session, project_id, events.RESPONSE_CREATED, stored.id, now)
-    stored.context = fresh_context(session, stored, first_answer=new_person)
+    if events.RESPONSE_CREATED in listening:
+        events.append(session, project_id, events.RESPONSE_CREATED, stored.id, now)
+    stored.context = (
+        context_of(stored.score, previous)
+        if stored.score is not None
+        else fresh_context(session, stored)
+    )
     return stored
 
 

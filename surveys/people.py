@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -124,11 +124,12 @@ class HeldPerson(NamedTuple):
     properties: dict[str, Any]
 
 
-@memo(maxsize=4)
-def _held_by(key: str) -> PreparedSelect:
-    """Built once per match key: the read runs on every answer through the API."""
+@memo(maxsize=8)
+def _held_by(key: str, beside: tuple[ColumnElement[Any], ...]) -> PreparedSelect:
+    """Built once per match key (and columns asked beside the person's): the read runs on
+    every answer through the API."""
     p = Person
-    stmt = select(p.id, p.project_id, p.locale, p.properties)
+    stmt = select(p.id, p.project_id, p.locale, p.properties, *beside)
     if key == "id":
         stmt = stmt.where(p.id == bindparam("value", type_=p.id.type))
     else:
@@ -142,16 +143,26 @@ def _held_by(key: str) -> PreparedSelect:
     return PreparedSelect(stmt.with_for_update(read=True, key_share=True))
 
 
-def find_held_person(session: Session, project_id: int, data: dict[str, Any]) -> HeldPerson | None:
+def find_held_person(
+    session: Session,
+    project_id: int,
+    data: dict[str, Any],
+    beside: tuple[ColumnElement[Any], ...] = (),
+    params: dict[str, Any] | None = None,
+) -> Any:
     """`find_person(..., share=True)` for a writer that needs only the person's id, locale and
-    properties (an answer): the same match and lock, a compiled read instead of an object.
+    properties (an answer): the same match and lock, a compiled read instead of an object;
+    a row with those fields (`HeldPerson`'s), then the labelled `beside` columns (scalar
+    subqueries correlated to the person, with their `params`), or None.
     The properties are shared with other reads of the same text: copy before changing."""
     match = _match_on(data)
     if match is None:
         return None
     key, value = match
-    rows = _held_by(key).rows(session, {"project_id": project_id, "value": value})
-    person = HeldPerson(*rows[0]) if rows else None
+    rows = _held_by(key, beside).rows(
+        session, {**(params or {}), "project_id": project_id, "value": value}
+    )
+    person = rows[0] if rows else None
     if key == "id" and (person is None or person.project_id != project_id):
         raise NotFound(f"person {value} not found")
     return person
