@@ -288,11 +288,16 @@ def _answer_insert(dialect: str) -> PreparedWrite:
     )
 
 
-_SURVEY_STATE = PreparedSelect(
-    select(Survey.project_id, Survey.active).where(
-        Survey.id == bindparam("survey_id", type_=Survey.id.type)
+@memo(maxsize=1)
+def _survey_state() -> PreparedSelect:
+    """A survey's project and state, compiled once (a new person's answer reads it)."""
+    return PreparedSelect(
+        select(Survey.project_id, Survey.active).where(
+            Survey.id == bindparam("survey_id", type_=Survey.id.type)
+        )
     )
-)
+
+
 _SURVEY_ID = bindparam("survey_id", type_=Survey.id.type)
 # Read with the person, in the statement that matches and holds them: their answer's survey
 # (whose project and state the rules check) and their previous score (the answer's context).
@@ -340,7 +345,7 @@ def _record_plain(
             return None
         previous = None
         _check_fields(answer)
-        rows = _SURVEY_STATE.rows(session, {"survey_id": answer.survey_id})
+        rows = _survey_state().rows(session, {"survey_id": answer.survey_id})
         survey = rows[0] if rows else None
     _check_survey(answer, project_id, survey)
     values = _response_values(project_id, person, answer, now)

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from surveys.database.prepared import PreparedSelect
+from surveys.memo import memo
 from surveys.models import FrictionPoint, SurveyResponse, ThemeAssignment, ThemeRun
 from surveys.segments import Segment, movement_between, rank_of, segment_of
 
@@ -64,10 +65,12 @@ def _previous_score(person_id: ColumnElement[Any], *, stored: bool) -> Select:
     )
 
 
-# Compiled once because recording an answer asks it every time.
-_PREVIOUS_SCORE = PreparedSelect(
-    _previous_score(bindparam("person_id", type_=_R.person_id.type), stored=True)
-)
+@memo(maxsize=1)
+def _stored_previous_score() -> PreparedSelect:
+    """Compiled once because recording an answer may ask it every time."""
+    return PreparedSelect(
+        _previous_score(bindparam("person_id", type_=_R.person_id.type), stored=True)
+    )
 
 
 def previous_score_of(person_id: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -92,7 +95,7 @@ def fresh_context(
         return ResponseContext(None, None, None, None)
     if first_answer:
         return ResponseContext(None, movement_of(None, response.score), None, None)
-    rows = _PREVIOUS_SCORE.rows(
+    rows = _stored_previous_score().rows(
         session,
         {
             "survey_id": response.survey_id,
