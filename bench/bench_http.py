@@ -172,8 +172,8 @@ def main() -> None:
         database_url = args.database_url or f"sqlite:///{tmp}/bench.db"
         env, secret_key, publishable_key, survey_id = prepare(database_url, Path(tmp) / "var")
         with (
-            gunicorn("bench.http_load:hello_app", env, "hello") as hello_base,
-            gunicorn("wsgi:app", env, "flywheel", ready_path="/healthz") as base,
+            gunicorn("bench.http_load:hello_app", env, "hello", ready_seconds=240) as hello_base,
+            gunicorn("wsgi:app", env, "flywheel", ready_path="/healthz", ready_seconds=240) as base,
         ):
             ingest = wrk(
                 base + "/api/v1/responses",

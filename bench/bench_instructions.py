@@ -1,5 +1,6 @@
 """Instructions per request, in process, for hello-world, a returning widget visit and an answer
-through the API (`--kinds hello visit answer`): a figure
+through the API, by a returning person or a new one (`--kinds hello visit answer answer_new`):
+a figure
 that the machine's other load does not move (requests per second on a shared 2-core machine
 move by a fifth from run to run).
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import re
 import shutil
 import subprocess
@@ -56,17 +58,26 @@ def run_requests(kind: str, count: int) -> None:
         f'{{"survey_id":{survey},"person":{{"external_id":"u-{n}"}},"score":{n % 11}}}'.encode()
         for n in range(1, 101)
     ]
+    # A new person with every answer: no body repeats.
+    numbers = itertools.count(1)
+    newcomers = [
+        lambda _: (
+            f'{{"survey_id":{survey},"person":{{"external_id":"new-{next(numbers)}"}},"score":7}}'
+        ).encode()
+    ]
     calls = {
         "visit": (app, "/w/v1/visits", f"key={publishable_key}", bodies, "200"),
         "hello": (hello_app, "/hello", "", bodies, "200"),
         "answer": (app, "/api/v1/responses", "", answers, "201"),
+        "answer_new": (app, "/api/v1/responses", "", newcomers, "201"),
     }
 
     def call(name: str, i: int) -> None:
         wsgi, path, query, payloads, expected = calls[name]
         status = []
-        env = environ(path, query, payloads[i % 100])
-        if name == "answer":
+        payload = payloads[i % len(payloads)]
+        env = environ(path, query, payload(i) if callable(payload) else payload)
+        if name.startswith("answer"):
             env["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
         answer = wsgi(env, lambda s, h, e=None: status.append(s))
         b"".join(answer)
@@ -116,7 +127,7 @@ def main() -> None:
     kinds = ["hello", *(k for k in args.kinds if k != "hello")]
     for kind in kinds:
         per_request[kind] = (instructions(kind, MANY) - instructions(kind, FEW)) / (MANY - FEW)
-        lines.append(f"{kind:<6} {per_request[kind] / 1000:8.0f}k instructions per request")
+        lines.append(f"{kind:<10} {per_request[kind] / 1000:8.0f}k instructions per request")
     for kind in kinds[1:]:
         lines.append(f"hello-world / {kind} = {per_request['hello'] / per_request[kind]:.2f}")
     print("\n".join(lines))

@@ -10,17 +10,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from surveys import events, people, segment_changes
 from surveys.clock import to_naive_utc
 from surveys.database.inserts import insert_or_ignore
+from surveys.database.prepared import PreparedSelect, PreparedWrite
 from surveys.errors import Conflict, Invalid, NotFound, PersonErased, SurveyClosed
+from surveys.memo import memo
 from surveys.models import Person, Project, Survey, SurveyResponse
+from surveys.people import HeldPerson
 from surveys.period_answers import count_answer, recount
 from surveys.person_locks import deleted_meanwhile, share_person
-from surveys.response_context import attach_contexts, fresh_context
+from surveys.response_context import (
+    ResponseContext,
+    attach_contexts,
+    context_of,
+    fresh_context,
+    previous_score_of,
+)
 from surveys.segments import is_valid_score
 
 MAX_COMMENT = 5000
@@ -57,6 +66,15 @@ def check_comment(comment: str | None) -> str | None:
 def check_answer(session: Session, project_id: int, answer: Answer) -> Survey | None:
     """The rules every answer meets before it is stored, whichever door or batch brings it:
     channel, comment, score, the survey's project and whether it is open."""
+    if not _check_fields(answer):
+        return None
+    survey = session.get(Survey, answer.survey_id)
+    _check_survey(answer, project_id, survey)
+    return survey
+
+
+def _check_fields(answer: Answer) -> bool:
+    """The rules an answer meets on its own; returns whether it names a survey to check."""
     if answer.channel not in RESPONSE_CHANNELS:
         raise Invalid(f"unknown channel {answer.channel!r}", {"channel": ["unknown channel"]})
     check_comment(answer.comment)
@@ -66,16 +84,20 @@ def check_answer(session: Session, project_id: int, answer: Answer) -> Survey | 
             raise Invalid("a score needs a survey_id", {"survey_id": ["required with a score"]})
         if not answer.comment or not answer.comment.strip():
             raise Invalid("feedback needs a comment", {"comment": ["must not be empty"]})
-        return None
+        return False
     if answer.score is not None and not is_valid_score(answer.score):
         raise Invalid("score must be an integer from 0 to 10", {"score": ["must be 0–10"]})
-    survey = session.get(Survey, answer.survey_id)
+    return True
+
+
+def _check_survey(answer: Answer, project_id: int, survey: Any) -> None:
+    """The survey (an object or a row with `project_id` and `active`) is the project's and,
+    for a live answer, open."""
     if survey is None or survey.project_id != project_id:
         raise NotFound(f"survey {answer.survey_id} not found", {"survey_id": answer.survey_id})
     # History may be imported into a closed survey; live answers may not.
     if not survey.active and answer.created_at is None:
-        raise SurveyClosed(f"survey {survey.id} is closed", {"survey_id": survey.id})
-    return survey
+        raise SurveyClosed(f"survey {answer.survey_id} is closed", {"survey_id": answer.survey_id})
 
 
 def _existing(session: Session, project_id: int, answer: Answer) -> SurveyResponse | None:
@@ -97,6 +119,32 @@ def _existing(session: Session, project_id: int, answer: Answer) -> SurveyRespon
             if found is not None:
                 return found
     return None
+
+
+def _response_values(
+    project_id: int, person: Person | HeldPerson, answer: Answer, now: datetime
+) -> dict[str, Any]:
+    """Every column of a new answer's row but its id."""
+    return {
+        "project_id": project_id,
+        "survey_id": answer.survey_id,
+        "person_id": person.id,
+        "score": answer.score,
+        "comment": answer.comment,
+        "channel": answer.channel,
+        "locale": answer.locale or person.locale,
+        "category": answer.category,
+        "page_url": answer.page_url,
+        "excluded": False,
+        "properties": dict(
+            answer.properties if answer.properties is not None else person.properties
+        ),
+        "idempotency_key": answer.idempotency_key,
+        "invitation_id": answer.invitation_id,
+        "display_id": answer.display_id,
+        "created_at": to_naive_utc(answer.created_at) if answer.created_at else now,
+        "updated_at": now,
+    }
 
 
 def record_answer(
@@ -139,25 +187,7 @@ def record_answer(
             segment_changes.settle(session, seen, existing, now)
         events.record(session, project_id, events.RESPONSE_UPDATED, existing.id, now)
         return existing, False
-    created_at = to_naive_utc(answer.created_at) if answer.created_at else now
-    response = SurveyResponse(
-        project_id=project_id,
-        survey_id=answer.survey_id,
-        person_id=person.id,
-        score=answer.score,
-        comment=answer.comment,
-        channel=answer.channel,
-        locale=answer.locale or person.locale,
-        category=answer.category,
-        page_url=answer.page_url,
-        excluded=False,
-        properties=dict(answer.properties if answer.properties is not None else person.properties),
-        idempotency_key=answer.idempotency_key,
-        invitation_id=answer.invitation_id,
-        display_id=answer.display_id,
-        created_at=created_at,
-        updated_at=now,
-    )
+    response = SurveyResponse(**_response_values(project_id, person, answer, now))
     with deleted_meanwhile(f"person {person.id} not found", PersonErased):
         stored = insert_or_ignore(session, response)
     if stored is None:
@@ -198,6 +228,10 @@ def record_answer_for(
 def _record_for(
     session: Session, project_id: int, who: dict[str, Any], answer: Answer, *, now: datetime
 ) -> tuple[SurveyResponse, bool]:
+    if _is_plain(answer):
+        plain = _record_plain(session, project_id, who, answer, now=now)
+        if plain is not None:
+            return plain, True
     person, new_person = _match(session, project_id, who)
     response, created = record_answer(session, project_id, person, answer, now=now, held=True)
     if created:
@@ -205,6 +239,138 @@ def _record_for(
     else:
         attach_contexts(session, project_id, [response])
     return response, created
+
+
+@dataclass
+class StoredAnswer:
+    """A new answer's row as stored, for the door that answers with it: what
+    `record_answer_for` returns for a plain answer instead of a `SurveyResponse` (the same
+    attributes, without the ORM's object)."""
+
+    id: int
+    project_id: int
+    survey_id: int | None
+    person_id: int
+    score: int | None
+    comment: str | None
+    channel: str
+    locale: str | None
+    category: str | None
+    page_url: str | None
+    excluded: bool
+    properties: dict[str, Any]
+    idempotency_key: str | None
+    invitation_id: int | None
+    display_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    context: ResponseContext | None = None
+
+
+def _is_plain(answer: Answer) -> bool:
+    """A new answer to a survey that nothing stored already may stand for: no idempotency key,
+    invitation or display to look up first. It takes `_record_plain`; the rest the general
+    path, which also settles the rare races `_record_plain` hands back."""
+    return (
+        answer.survey_id is not None
+        and answer.idempotency_key is None
+        and answer.invitation_id is None
+        and answer.display_id is None
+    )
+
+
+@memo(maxsize=4)
+def _answer_insert(dialect: str) -> PreparedWrite:
+    """Built once per dialect: the INSERT runs on every answer through the API."""
+    return PreparedWrite(
+        insert(SurveyResponse).returning(SurveyResponse.id),
+        [c.key for c in SurveyResponse.__table__.columns if c.key != "id"],
+    )
+
+
+@memo(maxsize=1)
+def _survey_state() -> PreparedSelect:
+    """A survey's project and state, compiled once (a new person's answer reads it)."""
+    return PreparedSelect(
+        select(Survey.project_id, Survey.active).where(
+            Survey.id == bindparam("survey_id", type_=Survey.id.type)
+        )
+    )
+
+
+_SURVEY_ID = bindparam("survey_id", type_=Survey.id.type)
+# Read with the person, in the statement that matches and holds them: their answer's survey
+# (whose project and state the rules check) and their previous score (the answer's context).
+_BESIDE_PERSON = (
+    select(Survey.project_id).where(Survey.id == _SURVEY_ID).scalar_subquery().label("s_project"),
+    select(Survey.active).where(Survey.id == _SURVEY_ID).scalar_subquery().label("s_active"),
+    previous_score_of(Person.id).label("previous_score"),
+)
+
+
+@dataclass(frozen=True)
+class _SurveyState:
+    project_id: int | None
+    active: bool | None
+
+
+def _record_plain(
+    session: Session, project_id: int, who: dict[str, Any], answer: Answer, *, now: datetime
+) -> StoredAnswer | None:
+    """`record_answer_for` of a plain answer (`_is_plain`) in compiled statements, without
+    ORM objects: the same rules in the same order (the person matched and held, the
+    answer's own rules, its survey), the same rows written. A returning person's match also
+    reads the survey's state and their previous score. None, having written nothing, when a
+    concurrent request created the person first (the general path then matches them).
+    """
+    created_at = to_naive_utc(answer.created_at) if answer.created_at else now
+    found = people.find_held_person(
+        session,
+        project_id,
+        who,
+        _BESIDE_PERSON,
+        {"survey_id": answer.survey_id, "created_at": created_at},
+    )
+    if found is not None:
+        person, previous = found, found.previous_score
+        survey: Any = _SurveyState(found.s_project, found.s_active)
+        if survey.project_id is None:
+            survey = None
+        _check_fields(answer)
+    else:
+        if not (who.get("external_id") or who.get("email")):
+            return None  # the general path says what is wrong with `who`
+        person = people.create_held_person(session, project_id, who, trusted=True, now=now)
+        if person is None:
+            return None
+        previous = None
+        _check_fields(answer)
+        rows = _survey_state().rows(session, {"survey_id": answer.survey_id})
+        survey = rows[0] if rows else None
+    _check_survey(answer, project_id, survey)
+    values = _response_values(project_id, person, answer, now)
+    with deleted_meanwhile(f"person {person.id} not found", PersonErased):
+        (response_id,) = _answer_insert(session.get_bind().dialect.name).returning(session, values)
+    stored = StoredAnswer(id=response_id, **values)
+    # The project row sits in the session (authentication loaded it): its zone cuts the
+    # periods and its `events_wanted` says which events anyone listens to.
+    project = session.get(Project, project_id)
+    listening = project.events_wanted or ()
+    seen = None
+    if events.SEGMENT_CHANGED in listening:
+        seen = segment_changes.watch(
+            session, project_id, project.time_zone, stored.survey_id, person.id, created_at
+        )
+    count_answer(session, project.time_zone, stored)
+    segment_changes.settle(session, seen, stored, now)
+    if events.RESPONSE_CREATED in listening:
+        events.append(session, project_id, events.RESPONSE_CREATED, stored.id, now)
+    stored.context = (
+        context_of(stored.score, previous)
+        if stored.score is not None
+        else fresh_context(session, stored)
+    )
+    return stored
 
 
 def _match(session: Session, project_id: int, who: dict[str, Any]) -> tuple[Person, bool]:

@@ -6,16 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveys.clock import to_naive_utc
 from surveys.database.inserts import column_values, insert_or_ignore
 from surveys.database.lists import one_of
 from surveys.database.paging import Page, keyset_page
+from surveys.database.prepared import PreparedSelect, PreparedWrite
 from surveys.errors import Conflict, Invalid, NotFound
+from surveys.memo import memo
 from surveys.models import Person
 from surveys.person_locks import deleted_meanwhile
 
@@ -67,34 +70,46 @@ def get_person(session: Session, project_id: int, person_id: int) -> Person:
     return person
 
 
+def _match_on(data: dict[str, Any]) -> tuple[str, Any] | None:
+    """Which key matches the person: id, else external_id, else email (normalised), the
+    order integrations rely on; None when `data` names none."""
+    if data.get("id") is not None:
+        return "id", data["id"]
+    if data.get("external_id"):
+        return "external_id", data["external_id"]
+    if email := normalise_email(data.get("email")):
+        return "email", email
+    return None
+
+
 def find_person(
     session: Session, project_id: int, data: dict[str, Any], *, share: bool = False
 ) -> Person | None:
-    """Match by id, else external_id, else email: the order integrations rely on.
+    """Match by id, else external_id, else email (`_match_on`).
 
     `share`: hold the person found as `person_locks.share_person` does, in the same statement
     (for a writer that points at them next)."""
-    if data.get("id") is not None:
+    match = _match_on(data)
+    if match is None:
+        return None
+    key, value = match
+    if key == "id":
         if not share:
-            return get_person(session, project_id, data["id"])
-        stmt = select(Person).where(Person.id == data["id"])
+            return get_person(session, project_id, value)
+        stmt = select(Person).where(Person.id == value)
         person = session.scalar(stmt.with_for_update(read=True, key_share=True))
         if person is None or person.project_id != project_id:
-            raise NotFound(f"person {data['id']} not found")
+            raise NotFound(f"person {value} not found")
         return person
-    if data.get("external_id"):
-        stmt = select(Person).where(
-            Person.project_id == project_id, Person.external_id == data["external_id"]
-        )
-    elif email := normalise_email(data.get("email")):
+    if key == "external_id":
+        stmt = select(Person).where(Person.project_id == project_id, Person.external_id == value)
+    else:
         stmt = (
             select(Person)
-            .where(Person.project_id == project_id, Person.email == email)
+            .where(Person.project_id == project_id, Person.email == value)
             .order_by(Person.id)
             .limit(1)
         )
-    else:
-        return None
     if share:
         stmt = stmt.with_for_update(read=True, key_share=True)
     return session.scalar(stmt)
@@ -110,6 +125,82 @@ def new_person_values(project_id: int, data: dict[str, Any], *, trusted: bool) -
     """The column values a new person gets from `data`, for a writer that inserts the row
     itself (the widget's new visitor); the same rules as `create_person`."""
     return column_values(_fresh(project_id, data, trusted))
+
+
+class HeldPerson(NamedTuple):
+    """What an answer needs of its person: the row's id, locale and properties."""
+
+    id: int
+    project_id: int
+    locale: str | None
+    properties: dict[str, Any]
+
+
+@memo(maxsize=8)
+def _held_by(key: str, beside: tuple[ColumnElement[Any], ...]) -> PreparedSelect:
+    """Built once per match key (and columns asked beside the person's): the read runs on
+    every answer through the API."""
+    p = Person
+    stmt = select(p.id, p.project_id, p.locale, p.properties, *beside)
+    if key == "id":
+        stmt = stmt.where(p.id == bindparam("value", type_=p.id.type))
+    else:
+        column = p.external_id if key == "external_id" else p.email
+        stmt = stmt.where(
+            p.project_id == bindparam("project_id", type_=p.project_id.type),
+            column == bindparam("value", type_=column.type),
+        )
+        if key == "email":
+            stmt = stmt.order_by(p.id).limit(1)
+    return PreparedSelect(stmt.with_for_update(read=True, key_share=True))
+
+
+def find_held_person(
+    session: Session,
+    project_id: int,
+    data: dict[str, Any],
+    beside: tuple[ColumnElement[Any], ...] = (),
+    params: dict[str, Any] | None = None,
+) -> Any:
+    """`find_person(..., share=True)` for a writer that needs only the person's id, locale and
+    properties (an answer): the same match and lock, a compiled read instead of an object;
+    a row with those fields (`HeldPerson`'s), then the labelled `beside` columns (scalar
+    subqueries correlated to the person, with their `params`), or None.
+    The properties are shared with other reads of the same text: copy before changing."""
+    match = _match_on(data)
+    if match is None:
+        return None
+    key, value = match
+    rows = _held_by(key, beside).rows(
+        session, {**(params or {}), "project_id": project_id, "value": value}
+    )
+    person = rows[0] if rows else None
+    if key == "id" and (person is None or person.project_id != project_id):
+        raise NotFound(f"person {value} not found")
+    return person
+
+
+@memo(maxsize=4)
+def _held_insert(dialect: str) -> PreparedWrite:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Person).on_conflict_do_nothing().returning(Person.id)
+    return PreparedWrite(stmt, [c.key for c in Person.__table__.columns if c.key != "id"])
+
+
+def create_held_person(
+    session: Session, project_id: int, data: dict[str, Any], *, trusted: bool, now: datetime
+) -> HeldPerson | None:
+    """`create_person` for an answer: one compiled INSERT ... RETURNING id; None when another
+    request stored the same external_id first. Every column is given (the defaults of the
+    model, `now` for its times)."""
+    fresh = _fresh(project_id, data, trusted)
+    values = {c.key: getattr(fresh, c.key) for c in Person.__table__.columns if c.key != "id"}
+    values.update(added_at=now, updated_at=now, anonymous=False, trusted=bool(fresh.trusted))
+    insert = _held_insert(session.get_bind().dialect.name)
+    row = insert.returning(session, values)
+    if row is None:
+        return None
+    return HeldPerson(row[0], project_id, values["locale"], values["properties"])
 
 
 def create_person(

@@ -43,6 +43,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.orm import Session
 
+from surveys.database.prepared import PreparedWrite
 from surveys.memo import memo
 from surveys.models import PeriodAnswer, Project, Survey, SurveyResponse
 from surveys.periods import (
@@ -208,7 +209,13 @@ def link(
     return session.execute(stmt).rowcount or 0
 
 
-def count_answer(session: Session, time_zone: str, response: SurveyResponse) -> None:
+@memo(maxsize=4)
+def _prepared_upsert(dialect: str) -> PreparedWrite:
+    """`_upsert` compiled once: an answer's two rows go straight to the driver."""
+    return PreparedWrite(_upsert(dialect), _KEY + ("score", "created_at", "response_id", "weight"))
+
+
+def count_answer(session: Session, time_zone: str, response: Any) -> None:
     """A new answer: it becomes its person's counted answer wherever it is the latest."""
     if response.survey_id is None or response.score is None or response.excluded:
         return
@@ -225,7 +232,7 @@ def count_answer(session: Session, time_zone: str, response: SurveyResponse) -> 
         }
         for unit in KEPT_UNITS
     ]
-    session.execute(_upsert(session.get_bind().dialect.name), rows)
+    _prepared_upsert(session.get_bind().dialect.name).execute_many(session, rows)
     _link_person(session, time_zone, response.survey_id, response.person_id, response.created_at)
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
+from surveys.database.prepared import PreparedSelect
 from surveys.errors import Invalid, NotFound
 from surveys.keys import IssuedKeys, hash_key, issue_keys
+from surveys.memo import memo
 from surveys.models import Project
 from surveys.periods import is_valid_zone
 
@@ -107,8 +110,35 @@ def project_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Project)) or 0
 
 
+@memo(maxsize=1)
+def _by_secret_key() -> PreparedSelect:
+    """Compiled once: every request of the API authenticates with it."""
+    columns = Project.__table__.c
+    return PreparedSelect(
+        select(*columns).where(
+            columns.secret_key_hash == bindparam("hash", type_=columns.secret_key_hash.type)
+        )
+    )
+
+
 def find_by_secret_key(session: Session, key: str) -> Project | None:
-    return session.scalar(select(Project).where(Project.secret_key_hash == hash_key(key)))
+    """The project the secret key opens, as an object of the session: read by a compiled
+    statement and handed to the session as if loaded (`make_transient_to_detached`), which
+    costs an API request a fraction of the ORM's query. Its JSON values are copied (the
+    read shares decoded values between rows)."""
+    rows = _by_secret_key().rows(session, {"hash": hash_key(key)})
+    if not rows:
+        return None
+    values = rows[0]._asdict()
+    held = session.identity_map.get(session.identity_key(Project, values["id"]))
+    if held is not None:
+        return held
+    for name in ("allowed_origins", "events_wanted"):
+        values[name] = copy.deepcopy(values[name])
+    project = Project(**values)
+    make_transient_to_detached(project)
+    session.add(project)
+    return project
 
 
 def find_by_publishable_key(session: Session, key: str) -> Project | None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from surveys.database.prepared import PreparedSelect
+from surveys.memo import memo
 from surveys.models import FrictionPoint, SurveyResponse, ThemeAssignment, ThemeRun
 from surveys.segments import Segment, movement_between, rank_of, segment_of
 
@@ -34,27 +37,56 @@ def previous_scores(project_id: int) -> Select:
 
 
 _R = SurveyResponse
-# The answer before a given one, in the order the LAG window of `previous_scores` uses; built
-# once because recording an answer asks it every time.
-_PREVIOUS_SCORE = (
-    select(_R.score)
-    .where(
-        _R.survey_id == bindparam("survey_id"),
-        _R.person_id == bindparam("person_id"),
-        _R.score.is_not(None),
-        _R.excluded.is_(False),
-        or_(
-            _R.created_at < bindparam("created_at"),
-            and_(_R.created_at == bindparam("created_at"), _R.id < bindparam("id")),
-        ),
+
+
+def _previous_score(person_id: ColumnElement[Any], *, stored: bool) -> Select:
+    """The score of the person's answer before a given one to the same survey, in the order
+    the LAG window of `previous_scores` uses. `stored`: the answer is stored (its `id` is
+    given); else it is about to be, and comes after every stored answer at its time."""
+    at = bindparam("created_at", type_=_R.created_at.type)
+    if stored:
+        earlier = or_(
+            _R.created_at < at,
+            and_(_R.created_at == at, _R.id < bindparam("id", type_=_R.id.type)),
+        )
+    else:
+        earlier = _R.created_at <= at
+    return (
+        select(_R.score)
+        .where(
+            _R.survey_id == bindparam("survey_id", type_=_R.survey_id.type),
+            _R.person_id == person_id,
+            _R.score.is_not(None),
+            _R.excluded.is_(False),
+            earlier,
+        )
+        .order_by(_R.created_at.desc(), _R.id.desc())
+        .limit(1)
     )
-    .order_by(_R.created_at.desc(), _R.id.desc())
-    .limit(1)
-)
+
+
+@memo(maxsize=1)
+def _stored_previous_score() -> PreparedSelect:
+    """Compiled once because recording an answer may ask it every time."""
+    return PreparedSelect(
+        _previous_score(bindparam("person_id", type_=_R.person_id.type), stored=True)
+    )
+
+
+def previous_score_of(person_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`previous_score` of an answer about to be stored, as a scalar subquery correlated to
+    `person_id` (parameters `survey_id` and `created_at`), for a read that runs before the
+    INSERT: one statement fewer than reading it after."""
+    return _previous_score(person_id, stored=False).scalar_subquery()
+
+
+def context_of(score: int | None, previous: int | None) -> ResponseContext:
+    """The context of a new counted answer given its person's previous score (None: first)."""
+    return ResponseContext(segment_of(previous), movement_of(previous, score), None, None)
 
 
 def fresh_context(
-    session: Session, response: SurveyResponse, *, first_answer: bool = False
+    session: Session, response: Any, *, first_answer: bool = False
 ) -> ResponseContext:
     """The context of an answer just recorded: it has no theme yet (the worker assigns
     themes later), so only the previous answer is read; `first_answer` (a person created with
@@ -63,8 +95,8 @@ def fresh_context(
         return ResponseContext(None, None, None, None)
     if first_answer:
         return ResponseContext(None, movement_of(None, response.score), None, None)
-    previous = session.scalar(
-        _PREVIOUS_SCORE,
+    rows = _stored_previous_score().rows(
+        session,
         {
             "survey_id": response.survey_id,
             "person_id": response.person_id,
@@ -72,7 +104,7 @@ def fresh_context(
             "id": response.id,
         },
     )
-    return ResponseContext(segment_of(previous), movement_of(previous, response.score), None, None)
+    return context_of(response.score, rows[0].score if rows else None)
 
 
 def latest_done_run_id(session: Session, project_id: int) -> int | None:

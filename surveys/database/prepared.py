@@ -1,11 +1,14 @@
-"""Read statements compiled once per dialect and run straight on a DBAPI connection.
+"""Statements compiled once per dialect and run straight on a DBAPI connection.
 
-For hot read paths (a widget visit runs on every page view of the host product) where
-SQLAlchemy's per-execution work (cache key, execution context, result wrapping) costs several
-times the query itself. Values still pass through the column types' bind and result
-processors, so rows hold what `session.execute()` would give. Rows are read-only: a JSON text
-is decoded once and its value shared by every row that holds the same text (a survey's
-channels and question come back with every visit).
+For hot paths (a widget visit runs on every page view of the host product, an answer through
+the API on every answer a customer's backend sends) where SQLAlchemy's per-execution work
+(cache key, execution context, result wrapping, the ORM's unit of work) costs several times
+the query itself. Reads may run outside any transaction (`PreparedSelect`); writes
+(`PreparedWrite`) run in the session's own transaction, which the session commits. Values
+still pass through the column types' bind and result processors, so rows hold what
+`session.execute()` would give. Rows read are read-only: a JSON text is decoded once and its
+value shared by every row that holds the same text (a survey's channels and question come
+back with every visit).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Dialect, Engine, Select
+from sqlalchemy import JSON, Dialect, Engine, Insert, Select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 REMEMBER_LIMIT = 4096  # distinct JSON texts remembered per column
@@ -43,8 +47,12 @@ def _named(dialect: Dialect) -> Dialect:
     return type(dialect)(paramstyle="named")
 
 
-def _compile(statement: Select, dialect: Dialect) -> _Compiled:
-    compiled = statement.compile(dialect=_named(dialect))
+def _compile(
+    statement: Select | Insert, dialect: Dialect, column_keys: Sequence[str] | None = None
+) -> _Compiled:
+    # `column_keys`: an INSERT's VALUES hold exactly these columns, each a parameter by its
+    # name (SQLAlchemy's compiler documents it); nothing is left for a Python-side default.
+    compiled = statement.compile(dialect=_named(dialect), column_keys=column_keys)
     processors = (
         (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
         for name, bind in compiled.binds.items()
@@ -59,17 +67,22 @@ def _compile(statement: Select, dialect: Dialect) -> _Compiled:
 
 
 def _result_processors(
-    statement: Select, dialect: Dialect, description: Sequence[Sequence[Any]]
+    statement: Select | Insert,
+    dialect: Dialect,
+    description: Sequence[Sequence[Any]],
+    *,
+    share_json: bool = True,
 ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
     """(column index, processor) of the columns whose values need converting. Some types
     (PostgreSQL numerics) choose their processor by the type the driver reports."""
     found = []
+    # A SELECT's columns, or an INSERT's RETURNING columns.
     for index, (column, described) in enumerate(
-        zip(statement.selected_columns, description, strict=True)
+        zip(statement.exported_columns, description, strict=True)
     ):
         process = column.type.dialect_impl(dialect).result_processor(dialect, described[1])
         if process is not None:
-            if isinstance(column.type, JSON):
+            if share_json and isinstance(column.type, JSON):
                 # Decoded once per distinct value; typed, so that 1 and 1.0 (bare numbers,
                 # which SQLite may hand back as they are) stay apart.
                 process = functools.lru_cache(maxsize=REMEMBER_LIMIT, typed=True)(process)
@@ -231,3 +244,89 @@ class PreparedSelect:
                     row[index] = process(value)
             rows.append(make(row))
         return rows
+
+
+class PreparedWrite:
+    """One INSERT of given columns (with a RETURNING or without), compiled on first use for
+    each dialect it meets and run in the session's transaction, which the session commits.
+
+    Every column of the row is a parameter named after it (`column_keys`): the caller gives
+    every value, so no Python-side column default is left to SQLAlchemy's execution (which
+    this skips). A driver error comes out as SQLAlchemy's wrapper of it (`IntegrityError`
+    ...), as from `session.execute()`, so callers tell conflicts apart the same way.
+    """
+
+    def __init__(self, statement: Insert, column_keys: Sequence[str]) -> None:
+        self.statement = statement
+        self.column_keys = tuple(column_keys)
+        self._compiled: dict[str, _Compiled] = {}
+        self._results: dict[str, tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
+        self._lock = threading.Lock()
+
+    def _compiled_for(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            with self._lock:
+                found = self._compiled.setdefault(
+                    dialect.name, _compile(self.statement, dialect, self.column_keys)
+                )
+        return found
+
+    def _values(self, compiled: _Compiled, params: dict[str, Any]) -> dict[str, Any]:
+        values = {**compiled.fixed, **params}
+        for name, process in compiled.processed:
+            value = values.get(name)
+            if value is not None:
+                values[name] = process(value)
+        return values
+
+    def returning(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Insert one row; the RETURNING row as a plain tuple (None when an ON CONFLICT DO
+        NOTHING skipped it). Returned JSON values are not shared between rows."""
+        connection = session.connection()
+        dialect, dbapi_connection = connection.dialect, connection.connection
+        compiled = self._compiled_for(dialect)
+        values = self._values(compiled, params)
+        cursor = dbapi_connection.cursor()
+        try:
+            try:
+                cursor.execute(compiled.sql, values)
+                fetched = cursor.fetchone()
+            except dialect.loaded_dbapi.Error as exc:
+                raise DBAPIError.instance(
+                    compiled.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect
+                ) from exc
+            results = self._results.get(dialect.name)
+            if results is None:
+                with self._lock:
+                    results = self._results.setdefault(
+                        dialect.name,
+                        _result_processors(
+                            self.statement, dialect, cursor.description, share_json=False
+                        ),
+                    )
+        finally:
+            cursor.close()
+        if fetched is None or not results:
+            return fetched if fetched is None else tuple(fetched)
+        row = list(fetched)
+        for index, process in results:
+            if row[index] is not None:
+                row[index] = process(row[index])
+        return tuple(row)
+
+    def execute_many(self, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert several rows through the driver's executemany (no RETURNING)."""
+        connection = session.connection()
+        dialect, dbapi_connection = connection.dialect, connection.connection
+        compiled = self._compiled_for(dialect)
+        values = [self._values(compiled, row) for row in rows]
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.executemany(compiled.sql, values)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                compiled.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from exc
+        finally:
+            cursor.close()
