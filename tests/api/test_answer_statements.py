@@ -42,7 +42,7 @@ def statements(seen: list[str]) -> list[str]:
     return out
 
 
-def test_a_returning_person_costs_four_statements_and_a_new_one_six(api, traced):
+def test_a_returning_person_costs_five_statements_and_a_new_one_seven(api, traced):
     survey = api.post("/api/v1/surveys", json={"name": "NPS"}).json
     body = {"survey_id": survey["id"], "person": {"external_id": "u1"}, "score": 9}
     traced.clear()
@@ -55,7 +55,9 @@ def test_a_returning_person_costs_four_statements_and_a_new_one_six(api, traced)
     assert second.json["previous_segment"] == "promoter" and second.json["movement"] == "down"
     returning = statements(traced)
     kinds = [s.split()[0].upper() for s in returning]
-    assert kinds == ["SELECT", "SELECT", "INSERT", "INSERT"], returning
+    assert kinds == ["SELECT", "SELECT", "INSERT", "INSERT", "UPDATE"], returning
     assert "projects" in returning[0] and "people" in returning[1]
     assert "survey_responses" in returning[2] and "period_answers" in returning[3]
-    assert len(new_person) == 6, new_person
+    # The link of the answer's period rows to the previous periods (movement).
+    assert "period_answers" in returning[4] and "prev_score" in returning[4]
+    assert len(new_person) == 7, new_person
