@@ -30,7 +30,6 @@ def main() -> None:
     from surveys import period_answers
     from surveys.catalog import create_survey
     from surveys.models import Person, SurveyResponse
-    from surveys.periods import period_of
     from surveys.projects import create_project
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,28 +62,14 @@ def main() -> None:
                 )
             session.add_all(answers)
             session.commit()
-            upsert = period_answers._upsert("sqlite")  # noqa: SLF001 (our own module)
             upsert_s = link_s = 0.0
             for r in answers:
-                rows = [
-                    {
-                        "survey_id": r.survey_id,
-                        "unit": unit,
-                        "period": period_of(r.created_at, unit, "UTC").label,
-                        "person_id": r.person_id,
-                        "score": r.score,
-                        "created_at": r.created_at,
-                        "response_id": r.id,
-                        "weight": period_answers.kept_weight(r.properties),
-                    }
-                    for unit in period_answers.KEPT_UNITS
-                ]
+                # What `count_answer` runs, timed statement by statement.
+                rows = period_answers.answer_rows("UTC", r)
                 t0 = time.process_time()
-                session.execute(upsert, rows)
+                period_answers.upsert_rows(session, rows)
                 t1 = time.process_time()
-                period_answers._link_person(  # noqa: SLF001 (our own module)
-                    session, "UTC", r.survey_id, r.person_id, r.created_at
-                )
+                period_answers.link_answer(session, "UTC", r.survey_id, r.person_id, r.created_at)
                 t2 = time.process_time()
                 upsert_s += t1 - t0
                 link_s += t2 - t1

@@ -25,7 +25,6 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     String,
-    TextClause,
     and_,
     bindparam,
     case,
@@ -40,7 +39,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.orm import Session
 
 from surveys.database.prepared import PreparedWrite
@@ -132,18 +130,14 @@ _LINK_SLOTS = ("quarter", "month")
 
 
 @memo(maxsize=1)
-def _link_one() -> tuple[TextClause, dict[str, Any]]:
+def _link_one() -> PreparedWrite:
     """UPDATE linking one person's rows of one answer's periods and of the periods after them
     (a late answer changes what the next period moved from): two rows per unit at most.
 
-    Rendered once as plain SQL text (the generic dialect: nothing here is particular to one
-    database) with its constant parameters: as an expression, working out its cache key on
-    every answer cost more than running it.
+    Compiled once per dialect and run on the driver: as an expression through the session,
+    working out its cache key and execution context on every answer cost more than running it.
     """
-    compiled = _link_one_expression().compile(dialect=DefaultDialect(paramstyle="named"))
-    names = {name for u in _LINK_SLOTS for name in (f"{u}_at", f"{u}_before", f"{u}_after")}
-    constants = {k: v for k, v in compiled.params.items() if k not in names | {"s", "p"}}
-    return text(str(compiled)), constants
+    return PreparedWrite(_link_one_expression(), None)
 
 
 def _link_one_expression() -> Any:
@@ -173,15 +167,16 @@ def _link_one_expression() -> Any:
     )
 
 
-def _link_person(session: Session, time_zone: str, survey_id: int, person_id: int, at: Any) -> None:
+def link_answer(session: Session, time_zone: str, survey_id: int, person_id: int, at: Any) -> None:
+    """Link the person's rows of the periods holding `at` (and of the periods after them) to
+    their previous periods' rows: one UPDATE, what every recorded or changed answer runs."""
     params: dict[str, Any] = {"s": survey_id, "p": person_id}
     for unit in KEPT_UNITS:
         p = period_of(at, unit, time_zone)
         params[f"{unit}_at"] = p.label
         params[f"{unit}_before"] = previous_period(p, unit, time_zone).label
         params[f"{unit}_after"] = next_period(p, unit, time_zone).label
-    stmt, constants = _link_one()
-    session.execute(stmt, {**constants, **params})
+    _link_one().execute(session, params)
 
 
 def link(
@@ -215,11 +210,9 @@ def _prepared_upsert(dialect: str) -> PreparedWrite:
     return PreparedWrite(_upsert(dialect), _KEY + ("score", "created_at", "response_id", "weight"))
 
 
-def count_answer(session: Session, time_zone: str, response: Any) -> None:
-    """A new answer: it becomes its person's counted answer wherever it is the latest."""
-    if response.survey_id is None or response.score is None or response.excluded:
-        return
-    rows = [
+def answer_rows(time_zone: str, response: Any) -> list[dict[str, Any]]:
+    """The period rows (one per kept unit) of a counted answer."""
+    return [
         {
             "survey_id": response.survey_id,
             "unit": unit,
@@ -232,8 +225,19 @@ def count_answer(session: Session, time_zone: str, response: Any) -> None:
         }
         for unit in KEPT_UNITS
     ]
+
+
+def upsert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Each row becomes its person's counted answer of its period where it is the latest."""
     _prepared_upsert(session.get_bind().dialect.name).execute_many(session, rows)
-    _link_person(session, time_zone, response.survey_id, response.person_id, response.created_at)
+
+
+def count_answer(session: Session, time_zone: str, response: Any) -> None:
+    """A new answer: it becomes its person's counted answer wherever it is the latest."""
+    if response.survey_id is None or response.score is None or response.excluded:
+        return
+    upsert_rows(session, answer_rows(time_zone, response))
+    link_answer(session, time_zone, response.survey_id, response.person_id, response.created_at)
 
 
 def recount(session: Session, time_zone: str, response: SurveyResponse) -> None:
@@ -262,7 +266,7 @@ def recount(session: Session, time_zone: str, response: SurveyResponse) -> None:
             SurveyResponse.created_at >= p.start,
             SurveyResponse.created_at < p.end,
         )
-    _link_person(session, time_zone, response.survey_id, response.person_id, response.created_at)
+    link_answer(session, time_zone, response.survey_id, response.person_id, response.created_at)
 
 
 def rebuild(session: Session, project: Project) -> int:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Dialect, Engine, Insert, Select
+from sqlalchemy import JSON, Dialect, Engine, Insert, Select, Update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -48,7 +48,7 @@ def _named(dialect: Dialect) -> Dialect:
 
 
 def _compile(
-    statement: Select | Insert, dialect: Dialect, column_keys: Sequence[str] | None = None
+    statement: Select | Insert | Update, dialect: Dialect, column_keys: Sequence[str] | None = None
 ) -> _Compiled:
     # `column_keys`: an INSERT's VALUES hold exactly these columns, each a parameter by its
     # name (SQLAlchemy's compiler documents it); nothing is left for a Python-side default.
@@ -67,7 +67,7 @@ def _compile(
 
 
 def _result_processors(
-    statement: Select | Insert,
+    statement: Select | Insert | Update,
     dialect: Dialect,
     description: Sequence[Sequence[Any]],
     *,
@@ -173,34 +173,65 @@ class ReadConnections:
         self.discard()
 
 
-class PreparedSelect:
+class _PerDialect:
+    """What a prepared statement keeps per dialect it meets: the compiled SQL and the result
+    processors picked on its first run. Shared by reads and writes."""
+
+    def __init__(
+        self,
+        statement: Select | Insert | Update,
+        column_keys: Sequence[str] | None,
+        share_json: bool,
+    ) -> None:
+        self.statement = statement
+        self.column_keys = tuple(column_keys) if column_keys is not None else None
+        self.share_json = share_json
+        self.compiled_by_dialect: dict[str, _Compiled] = {}
+        self.results_by_dialect: dict[str, tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
+        self.lock = threading.Lock()
+
+    def compiled_for(self, dialect: Dialect) -> _Compiled:
+        found = self.compiled_by_dialect.get(dialect.name)
+        if found is None:
+            with self.lock:
+                found = self.compiled_by_dialect.setdefault(
+                    dialect.name, _compile(self.statement, dialect, self.column_keys)
+                )
+        return found
+
+    def results_for(
+        self, dialect: Dialect, description: Any
+    ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        """The result processors; the first run's driver description picks them."""
+        found = self.results_by_dialect.get(dialect.name)
+        if found is None:
+            with self.lock:
+                found = self.results_by_dialect.setdefault(
+                    dialect.name,
+                    _result_processors(
+                        self.statement, dialect, description, share_json=self.share_json
+                    ),
+                )
+        return found
+
+    @staticmethod
+    def values(compiled: _Compiled, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters with the statement's own literals, through the types' processors."""
+        values = {**compiled.fixed, **params}
+        for name, process in compiled.processed:
+            value = values.get(name)
+            if value is not None:
+                values[name] = process(value)
+        return values
+
+
+class PreparedSelect(_PerDialect):
     """One SELECT, compiled on first use for each dialect it meets."""
 
     def __init__(self, statement: Select) -> None:
-        self.statement = statement
+        super().__init__(statement, None, share_json=True)
         # Rows name their fields after the statement's columns (or labels).
         self.row = namedtuple("Row", statement.selected_columns.keys(), rename=True)
-        self._compiled: dict[str, _Compiled] = {}
-        self._results: dict[str, tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
-        self._lock = threading.Lock()
-
-    def _compiled_for(self, dialect: Dialect) -> _Compiled:
-        found = self._compiled.get(dialect.name)
-        if found is None:
-            with self._lock:
-                found = self._compiled.setdefault(dialect.name, _compile(self.statement, dialect))
-        return found
-
-    def _results_for(
-        self, dialect: Dialect, description: Any
-    ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
-        found = self._results.get(dialect.name)
-        if found is None:
-            with self._lock:
-                found = self._results.setdefault(
-                    dialect.name, _result_processors(self.statement, dialect, description)
-                )
-        return found
 
     def rows(self, session: Session, params: dict[str, Any]) -> list[Any]:
         """All rows, as named tuples in the order of the statement's columns.
@@ -218,18 +249,11 @@ class PreparedSelect:
         return reads.run(engine, lambda dbapi: self._run(engine.dialect, dbapi, params))
 
     def _run(self, dialect: Dialect, dbapi_connection: Any, params: dict[str, Any]) -> list[Any]:
-        compiled = self._compiled_for(dialect)
-        values = {**compiled.fixed, **params}
-        for name, process in compiled.processed:
-            value = values.get(name)
-            if value is not None:
-                values[name] = process(value)
+        compiled = self.compiled_for(dialect)
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(compiled.sql, values)
-            results = self._results.get(dialect.name)
-            if results is None:  # the first run: the driver's description picks processors
-                results = self._results_for(dialect, cursor.description)
+            cursor.execute(compiled.sql, self.values(compiled, params))
+            results = self.results_for(dialect, cursor.description)
             fetched = cursor.fetchall()
         finally:
             cursor.close()
@@ -246,47 +270,29 @@ class PreparedSelect:
         return rows
 
 
-class PreparedWrite:
-    """One INSERT of given columns (with a RETURNING or without), compiled on first use for
-    each dialect it meets and run in the session's transaction, which the session commits.
+class PreparedWrite(_PerDialect):
+    """One INSERT of given columns (with a RETURNING or without), or one UPDATE, compiled on
+    first use for each dialect it meets and run in the session's transaction, which the
+    session commits.
 
-    Every column of the row is a parameter named after it (`column_keys`): the caller gives
-    every value, so no Python-side column default is left to SQLAlchemy's execution (which
-    this skips). A driver error comes out as SQLAlchemy's wrapper of it (`IntegrityError`
-    ...), as from `session.execute()`, so callers tell conflicts apart the same way.
+    Every column of an INSERT's row is a parameter named after it (`column_keys`): the caller
+    gives every value, so no Python-side column default is left to SQLAlchemy's execution
+    (which this skips). An UPDATE (`column_keys` None) sets what its `values()` say. A driver
+    error comes out as SQLAlchemy's wrapper of it (`IntegrityError` ...), as from
+    `session.execute()`, so callers tell conflicts apart the same way.
     """
 
-    def __init__(self, statement: Insert, column_keys: Sequence[str]) -> None:
-        self.statement = statement
-        self.column_keys = tuple(column_keys)
-        self._compiled: dict[str, _Compiled] = {}
-        self._results: dict[str, tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
-        self._lock = threading.Lock()
-
-    def _compiled_for(self, dialect: Dialect) -> _Compiled:
-        found = self._compiled.get(dialect.name)
-        if found is None:
-            with self._lock:
-                found = self._compiled.setdefault(
-                    dialect.name, _compile(self.statement, dialect, self.column_keys)
-                )
-        return found
-
-    def _values(self, compiled: _Compiled, params: dict[str, Any]) -> dict[str, Any]:
-        values = {**compiled.fixed, **params}
-        for name, process in compiled.processed:
-            value = values.get(name)
-            if value is not None:
-                values[name] = process(value)
-        return values
+    def __init__(self, statement: Insert | Update, column_keys: Sequence[str] | None) -> None:
+        # Returned JSON values are not shared between rows: the caller may change them.
+        super().__init__(statement, column_keys, share_json=False)
 
     def returning(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """Insert one row; the RETURNING row as a plain tuple (None when an ON CONFLICT DO
         NOTHING skipped it). Returned JSON values are not shared between rows."""
         connection = session.connection()
         dialect, dbapi_connection = connection.dialect, connection.connection
-        compiled = self._compiled_for(dialect)
-        values = self._values(compiled, params)
+        compiled = self.compiled_for(dialect)
+        values = self.values(compiled, params)
         cursor = dbapi_connection.cursor()
         try:
             try:
@@ -296,15 +302,7 @@ class PreparedWrite:
                 raise DBAPIError.instance(
                     compiled.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect
                 ) from exc
-            results = self._results.get(dialect.name)
-            if results is None:
-                with self._lock:
-                    results = self._results.setdefault(
-                        dialect.name,
-                        _result_processors(
-                            self.statement, dialect, cursor.description, share_json=False
-                        ),
-                    )
+            results = self.results_for(dialect, cursor.description)
         finally:
             cursor.close()
         if fetched is None or not results:
@@ -315,12 +313,16 @@ class PreparedWrite:
                 row[index] = process(row[index])
         return tuple(row)
 
+    def execute(self, session: Session, params: dict[str, Any]) -> None:
+        """Run the statement once (no RETURNING)."""
+        self.execute_many(session, [params])
+
     def execute_many(self, session: Session, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert several rows through the driver's executemany (no RETURNING)."""
+        """Run the statement for each row through the driver's executemany (no RETURNING)."""
         connection = session.connection()
         dialect, dbapi_connection = connection.dialect, connection.connection
-        compiled = self._compiled_for(dialect)
-        values = [self._values(compiled, row) for row in rows]
+        compiled = self.compiled_for(dialect)
+        values = [self.values(compiled, row) for row in rows]
         cursor = dbapi_connection.cursor()
         try:
             cursor.executemany(compiled.sql, values)
