@@ -15,7 +15,6 @@ Prints one table of times per size; output is appended to bench/out/bench_growth
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from typing import Any
 from sqlalchemy import make_url, text
 
 from bench import pg_dataset
+from bench.team_app import signed_in
 from service import migrate
 from service.db import make_engine
 from service.factory import create_app
@@ -32,7 +32,6 @@ from service.factory import create_app
 SECRET = "bench-secret-key-not-for-production"
 OUT = Path("bench/out")
 PASSWORD = "bench password of the owner"
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 HAND_SQL = """
 SELECT q, count(*), sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END),
@@ -115,17 +114,6 @@ def app_for(url: str, data: pg_dataset.PgDataset, tmp: Path) -> tuple[Any, dict[
             set_password(db(), added.user, PASSWORD)
         db().commit()
     return app, {"Authorization": f"Bearer {secret}"}, email
-
-
-def signed_in(app: Any, email: str) -> Any:
-    client = app.test_client()
-    page = client.get("/app/sign-in").get_data(as_text=True)
-    token = _TOKEN.search(page).group(1)
-    r = client.post(
-        "/app/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token}
-    )
-    assert r.status_code == 302, r.get_data(as_text=True)[:500]
-    return client
 
 
 def export_figures(client: Any, auth: dict[str, str], limit: int) -> tuple[float, float, int]:
@@ -218,7 +206,7 @@ def _the_rest(  # noqa: PLR0913 (the measured app and what it was given)
     movers += "&from_segment=promoter&to_segment=detractor&limit=100"
     out["movers"] = timed(lambda: get(movers), repeat)
     out["export"] = export_figures(client, auth, export_rows)
-    team = signed_in(app, email)
+    team = signed_in(app, email, PASSWORD)
 
     def overview() -> int:
         r = team.get("/app/")

@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.bench_growth import app_for, signed_in, sqlite_data
+from bench.bench_growth import PASSWORD, app_for, sqlite_data
+from bench.team_app import signed_in
 
 
 def run(name: str, fn: Callable[[], None], runs: int) -> str:
@@ -42,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     url, data = sqlite_data(args.db)
     app, auth, email = app_for(url, data, args.db.parent / "var")
-    team, client = signed_in(app, email), app.test_client()
+    team, client = signed_in(app, email, PASSWORD), app.test_client()
     a, b = args.pair
     pair = f"survey_id={data.survey_id}&from={a}&to={b}"
 

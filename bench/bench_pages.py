@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from bench import pg_dataset
 from bench.dataset import COMMENTS
+from bench.team_app import signed_in
 from service import migrate
 from service.db import make_engine
 from service.factory import create_app
@@ -54,7 +55,6 @@ OUT = Path("bench/out")
 PASSWORD = "bench password of the owner"
 EMAIL = "owner@pages.example"
 TARGET = 0.300
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 BASELINE = ("baseline: account page", "/app/account")
 
 
@@ -225,13 +225,7 @@ def prepare(t: Target) -> tuple[int | None, int, str]:
 def fresh_client(t: Target, tmp: Path) -> tuple[Any, Any]:
     """A new app on the database and a test client signed in through the sign-in form."""
     app = create_app({"DATABASE_URL": t.url, "SECRET_KEY": SECRET, "VAR_DIR": str(tmp)})
-    client = app.test_client()
-    page = client.get("/app/sign-in").get_data(as_text=True)
-    token = _TOKEN.search(page).group(1)
-    r = client.post(
-        "/app/sign-in", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token}
-    )
-    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    client = signed_in(app, EMAIL, PASSWORD)
     return app, client
 
 

@@ -14,7 +14,6 @@ were inserted are compared with a count of the rows: they must be equal.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import tempfile
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+from bench.team_app import signed_in
 from service import migrate
 from service.db import db
 from service.factory import create_app
@@ -40,7 +40,6 @@ from surveys.projects import create_project
 SURVEYS = 5
 PASSWORD = "bench passphrase long enough"
 STATUSES = ("sent",) * 7 + ("failed", "scheduled", "cancelled")
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def populate(app, invitations: int) -> tuple[str, list[int]]:
@@ -131,13 +130,7 @@ def run(url: str, tmp: str, invitations: int, runs: int) -> None:
         kept = invitation_counts.read(db(), survey_ids)
         assert kept == invitation_counts.count(db(), survey_ids), "counters disagree"
 
-    client = app.test_client()
-    token = _TOKEN.search(client.get("/app/sign-in").get_data(as_text=True)).group(1)
-    signed = client.post(
-        "/app/sign-in",
-        data={"email": "owner@bench.test", "password": PASSWORD, "csrf_token": token},
-    )
-    assert signed.status_code == 302, signed.status_code
+    client = signed_in(app, "owner@bench.test", PASSWORD)
     headers = {"Authorization": f"Bearer {secret_key}"}
 
     def page() -> None:
