@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveys.clock import to_naive_utc
-from surveys.database.inserts import column_values, insert_or_ignore
+from surveys.database.inserts import insert_or_ignore
 from surveys.database.lists import one_of
 from surveys.database.paging import Page, keyset_page
 from surveys.database.prepared import PreparedSelect, PreparedWrite
@@ -121,12 +121,6 @@ def _fresh(project_id: int, data: dict[str, Any], trusted: bool) -> Person:
     return fresh
 
 
-def new_person_values(project_id: int, data: dict[str, Any], *, trusted: bool) -> dict[str, Any]:
-    """The column values a new person gets from `data`, for a writer that inserts the row
-    itself (the widget's new visitor); the same rules as `create_person`."""
-    return column_values(_fresh(project_id, data, trusted))
-
-
 class HeldPerson(NamedTuple):
     """What an answer needs of its person: the row's id, locale and properties."""
 
@@ -188,14 +182,21 @@ def _held_insert(dialect: str) -> PreparedWrite:
 
 
 def create_held_person(
-    session: Session, project_id: int, data: dict[str, Any], *, trusted: bool, now: datetime
+    session: Session,
+    project_id: int,
+    data: dict[str, Any],
+    *,
+    trusted: bool,
+    now: datetime,
+    anonymous: bool = False,
 ) -> HeldPerson | None:
-    """`create_person` for an answer: one compiled INSERT ... RETURNING id; None when another
-    request stored the same external_id first. Every column is given (the defaults of the
-    model, `now` for its times)."""
+    """`create_person` for a hot path (an answer, a widget visitor's first page view): one
+    compiled INSERT ... RETURNING id, no ORM object; None when another request stored the
+    same external_id first. Every column is given (the defaults of the model, `now` for its
+    times)."""
     fresh = _fresh(project_id, data, trusted)
     values = {c.key: getattr(fresh, c.key) for c in Person.__table__.columns if c.key != "id"}
-    values.update(added_at=now, updated_at=now, anonymous=False, trusted=bool(fresh.trusted))
+    values.update(added_at=now, updated_at=now, anonymous=anonymous, trusted=bool(fresh.trusted))
     insert = _held_insert(session.get_bind().dialect.name)
     row = insert.returning(session, values)
     if row is None:

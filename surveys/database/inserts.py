@@ -47,20 +47,6 @@ def insert_or_ignore(session: Session, obj: M) -> M | None:
 
 
 @memo(maxsize=32)
-def _id_statement(table: Table, dialect: str) -> Insert:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing().returning(table.c.id)
-
-
-def insert_row_or_ignore(session: Session, table: Table, values: dict[str, Any]) -> int | None:
-    """Insert one row through the table (no ORM object is made for it) and return its id, or
-    None when a unique constraint already holds such a row: for a writer that reads the row
-    back its own way."""
-    stmt = _id_statement(table, session.get_bind().dialect.name)
-    return session.connection().execute(stmt, values).scalar()
-
-
-@memo(maxsize=32)
 def _rows_statement(model: type[DeclarativeBase], dialect: str) -> Insert:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(model).on_conflict_do_nothing()

@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 from surveys.answers import Answer, record_answer
 from surveys.clock import to_naive_utc
 from surveys.database.durability import commit_without_flush_wait
-from surveys.database.inserts import insert_row_or_ignore
 from surveys.errors import Conflict, Invalid, NotFound
 from surveys.keys import verify_user_hash
 from surveys.memo import memo
 from surveys.models import Display, Person, Project, Survey, SurveyResponse
-from surveys.people import may_change, new_person_values, normalise_email, upsert_person
+from surveys.people import create_held_person, may_change, normalise_email, upsert_person
 from surveys.segments import segment_of
 from surveys.texts import base_locale, followup_text, question_text
 from surveys.widget import eligibility
@@ -184,12 +183,13 @@ def _write_person(session: Session, project_id: int, who: Claim) -> Person:
     return person
 
 
-def _create_visitor(session: Session, project_id: int, who: Claim) -> None:
-    """A first visit: one INSERT through the table, the state read back by the caller. Only
-    when another request created the same person meanwhile does the general upsert run."""
-    values = new_person_values(project_id, who.data, trusted=who.trusted)
-    values["anonymous"] = not who.identified
-    if insert_row_or_ignore(session, Person.__table__, values) is None:
+def _create_visitor(session: Session, project_id: int, who: Claim, now: datetime) -> None:
+    """A first visit: one compiled INSERT, the state read back by the caller. Only when
+    another request created the same person meanwhile does the general upsert run."""
+    created = create_held_person(
+        session, project_id, who.data, trusted=who.trusted, now=now, anonymous=not who.identified
+    )
+    if created is None:
         _write_person(session, project_id, who)
 
 
@@ -216,7 +216,7 @@ def _state(session: Session, project_id: int, who: Claim, *, now: datetime) -> V
     # The state just read says the person is absent or out of date: write without looking
     # them up a second time.
     if state is None:
-        _create_visitor(session, project_id, who)
+        _create_visitor(session, project_id, who, now)
     else:
         _write_person(session, project_id, who)
     state = visitor_state(session, project_id, external_id, now=now)

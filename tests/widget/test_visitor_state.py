@@ -185,7 +185,7 @@ def test_a_new_visitor_written_meanwhile_is_updated_not_doubled(app, widget, sur
         who = visits.Claim(
             {"external_id": "u-race", "locale": "fr"}, identified=True, verified=True, trusted=True
         )
-        visits._create_visitor(db(), project_id, who)
+        visits._create_visitor(db(), project_id, who, utcnow())
         db().commit()
         people = db().scalars(select(Person).where(Person.external_id == "u-race")).all()
         assert [(p.locale, p.anonymous) for p in people] == [("fr", False)]
