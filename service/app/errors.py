@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template
+from flask import render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -30,10 +30,16 @@ TITLES = {
 
 
 def error_page(  # noqa: ANN201
-    status: int, message: str, headers: dict[str, str] | None = None, title: str | None = None
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    title: str | None = None,
+    back: tuple[str, str] | None = None,
 ):
+    """The error in the layout; `back` (address, words) leads where the user came from,
+    else the page offers the overview."""
     title = title or TITLES.get(status, "Something went wrong")
-    page = render_template("app/error.html", status=status, title=title, message=message)
+    page = render_template("app/error.html", status=status, title=title, message=message, back=back)
     return page, status, headers or {}
 
 
@@ -50,16 +56,22 @@ def form_token_missing(exc: CSRFError):  # noqa: ANN201
 @bp.errorhandler(Throttled)
 def throttled(exc: Throttled):  # noqa: ANN201
     minutes = max(1, round(exc.retry_after / 60))
+    back = None
     if exc.scope == "sign-in-failures":
         message = "Too many failed sign-ins for this account."
     elif exc.scope == "reset-emails":
         message = "Enough reset emails went to this address for now."
     elif exc.scope == "test-emails":
         message = "You have sent enough test emails for now; the last ones are on their way."
+        survey_id = (request.view_args or {}).get("survey_id")
+        if survey_id is not None:
+            back = (url_for("app.edit_survey", survey_id=survey_id), "Back to the survey")
     else:
         message = "Too many attempts from your network."
     when = "a minute" if minutes == 1 else f"{minutes} minutes"
-    return error_page(429, f"{message} Try again in {when}.", {"Retry-After": str(exc.retry_after)})
+    return error_page(
+        429, f"{message} Try again in {when}.", {"Retry-After": str(exc.retry_after)}, back=back
+    )
 
 
 @bp.errorhandler(DomainError)

@@ -347,6 +347,8 @@ def test_test_emails_are_limited_per_member(mail_app, smtp_sink):
     assert int(refused.headers["Retry-After"]) > 0
     text = refused.get_data(as_text=True)
     assert "You have sent enough test emails for now" in text and "Try again in" in text
+    # The way back leads to the survey, not away from it.
+    assert f'href="/app/surveys/{survey_id}">Back to the survey</a>' in text
     assert len(smtp_sink.received) == 2
     # The budget is the member's: a colleague still sends one.
     other = signed_in(mail_app, keys.id, Role.EDITOR, "other@acme.test")
