@@ -200,16 +200,18 @@ class _PerDialect:
         return found
 
     def results_for(
-        self, dialect: Dialect, description: Any
+        self, dialect: Dialect, cursor: Any
     ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
-        """The result processors; the first run's driver description picks them."""
+        """The result processors; the first run's driver description picks them. Only that
+        run reads `cursor.description`: psycopg builds it anew, one object per column, on
+        every read of the attribute (27 columns for a widget visit)."""
         found = self.results_by_dialect.get(dialect.name)
         if found is None:
             with self.lock:
                 found = self.results_by_dialect.setdefault(
                     dialect.name,
                     _result_processors(
-                        self.statement, dialect, description, share_json=self.share_json
+                        self.statement, dialect, cursor.description, share_json=self.share_json
                     ),
                 )
         return found
@@ -253,7 +255,7 @@ class PreparedSelect(_PerDialect):
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(compiled.sql, self.values(compiled, params))
-            results = self.results_for(dialect, cursor.description)
+            results = self.results_for(dialect, cursor)
             fetched = cursor.fetchall()
         finally:
             cursor.close()
@@ -302,7 +304,7 @@ class PreparedWrite(_PerDialect):
                 raise DBAPIError.instance(
                     compiled.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect
                 ) from exc
-            results = self.results_for(dialect, cursor.description)
+            results = self.results_for(dialect, cursor)
         finally:
             cursor.close()
         if fetched is None or not results:
