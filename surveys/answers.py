@@ -63,12 +63,23 @@ def check_comment(comment: str | None) -> str | None:
     return comment
 
 
-def check_answer(session: Session, project_id: int, answer: Answer) -> Survey | None:
+def check_answer(
+    session: Session,
+    project_id: int,
+    answer: Answer,
+    surveys: dict[int, Survey | None] | None = None,
+) -> Survey | None:
     """The rules every answer meets before it is stored, whichever door or batch brings it:
-    channel, comment, score, the survey's project and whether it is open."""
+    channel, comment, score, the survey's project and whether it is open. A batch passes
+    `surveys`, the surveys it has read by id, so that its rows read each survey once."""
     if not _check_fields(answer):
         return None
-    survey = session.get(Survey, answer.survey_id)
+    if surveys is None:
+        survey = session.get(Survey, answer.survey_id)
+    elif answer.survey_id in surveys:
+        survey = surveys[answer.survey_id]
+    else:
+        survey = surveys[answer.survey_id] = session.get(Survey, answer.survey_id)
     _check_survey(answer, project_id, survey)
     return survey
 

@@ -73,12 +73,11 @@ def record_batch(
     """Store the valid rows of a batch; one result per row, in the rows' order."""
     results = {row.index: RowResult(row.index) for row in rows}
     checked: list[BatchRow] = []
-    # Held while the batch runs, so that each row's check finds its survey in the session
-    # instead of reading it again.
-    surveys: set[Any] = set()
+    # Each survey read once for the batch, and held while it runs.
+    surveys: dict[int, Any] = {}
     for row in rows:
         try:
-            surveys.add(check_answer(session, project_id, row.answer))
+            check_answer(session, project_id, row.answer, surveys)
         except DomainError as exc:
             results[row.index].error = exc
             continue

@@ -172,6 +172,48 @@ def test_needs_the_secret_key(client, project):
     assert r.status_code == 401
 
 
+# Addresses near the edges of the loader's plain shape and of marshmallow's own check: each
+# must load (or fail) exactly as the schema has it.
+EMAILS = [
+    "a@b.co",
+    "first.last+tag@mail.example.com",
+    "under_score-dash@x-y.example.museum",
+    "a@b.c",
+    "a@b.abcdefg",
+    "a@b.a1",
+    "a@b",
+    "a@localhost",
+    "a@-b.com",
+    "a@b-.com",
+    "a@" + "b" * 63 + ".com",
+    "a@" + "b" * 64 + ".com",
+    ".a@b.com",
+    "a.@b.com",
+    "a..b@b.com",
+    "a b@b.com",
+    "a@b@c.com",
+    "a@b..com",
+    "a@b.com.",
+    "a@b.com\n",
+    '"quoted name"@b.com',
+    "o'brien@b.com",
+    "ü@b.com",
+    "a@bü.com",
+    "a@[127.0.0.1]",
+    "@b.com",
+    "a@",
+]
+
+
+def test_plain_emails_are_a_subset_of_marshmallows():
+    from service.schemas.batch import _EMAIL, _PLAIN_EMAIL
+
+    plain = [e for e in EMAILS if _PLAIN_EMAIL.fullmatch(e)]
+    assert plain == [*EMAILS[:3], "a@" + "b" * 63 + ".com"]
+    for email in plain:
+        assert _EMAIL.deserialize(email) == email
+
+
 def test_the_row_loader_agrees_with_the_schema():
     from marshmallow import ValidationError
 
@@ -218,6 +260,7 @@ def test_the_row_loader_agrees_with_the_schema():
         {**good, "excluded": "yes"},
         {**good, "unknown": 1},
         [good],
+        *({**good, "person": {"email": email}} for email in EMAILS),
     ]
     schema, loader = ResponseBatchRowSchema(), RowLoader()
     for row in variants:
