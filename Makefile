@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test chromium lint format bench reliability migrate setup clean
+.PHONY: run test chromium bench-tools lint format bench reliability migrate setup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ run: migrate
 chromium:
 	@bash .ci/chromium
 
+# The load generator and the instruction counter the benchmarks drive.
+bench-tools:
+	@bash .ci/apt-need "make bench" "wrk and valgrind" wrk:wrk valgrind:valgrind
+
 test: chromium migrate $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -50,7 +54,7 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: migrate $(VENV)/.installed-dev
+bench: bench-tools migrate $(VENV)/.installed-dev
 	$(BIN)/python -m bench
 
 # Long load and fault runs (about six minutes, loopback only); not part of `make test`.

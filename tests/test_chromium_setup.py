@@ -47,6 +47,7 @@ class Bin:
         self.calls.touch()
         self.calls.chmod(0o666)
         shutil.copy(ROOT / ".ci" / "chromium", folder / "chromium-setup")
+        shutil.copy(ROOT / ".ci" / "apt-need", folder / "apt-need")
 
     def add(self, name: str, body: str) -> None:
         path = self.folder / name
