@@ -41,3 +41,21 @@ def test_later_revisions_keep_every_row_down_and_up(app, api):
     assert counts() == before
     migrate.upgrade(engine)
     assert counts() == before
+
+
+def test_a_url_with_percent_escapes_migrates(tmp_path):
+    """A password with an @ or a socket folder in `?host=` reaches Alembic percent-escaped;
+    its options are ConfigParser values, where a bare `%` failed the upgrade."""
+    from service import migrate
+
+    folder = tmp_path / "a b%c"
+    folder.mkdir()
+    engine = create_engine(f"sqlite:///{folder}/flywheel.db")
+    try:
+        config = migrate.alembic_config(engine)
+        assert config.get_main_option("sqlalchemy.url") == engine.url.render_as_string(False)
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM projects")) == 0
+    finally:
+        engine.dispose()
