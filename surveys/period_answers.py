@@ -59,6 +59,7 @@ KEPT_UNITS = ("quarter", "month")
 # The property kept as each row's weight: the team app's revenue property by default.
 KEPT_WEIGHT = "mrr"
 _KEY = ("survey_id", "unit", "period", "person_id")
+_UPSERT_COLUMNS = _KEY + ("score", "created_at", "response_id", "weight")
 
 
 def is_current(project: Project) -> bool:
@@ -207,7 +208,7 @@ def link(
 @memo(maxsize=4)
 def _prepared_upsert(dialect: str) -> PreparedWrite:
     """`_upsert` compiled once: an answer's two rows go straight to the driver."""
-    return PreparedWrite(_upsert(dialect), _KEY + ("score", "created_at", "response_id", "weight"))
+    return PreparedWrite(_upsert(dialect), _UPSERT_COLUMNS)
 
 
 def answer_rows(time_zone: str, response: Any) -> list[dict[str, Any]]:
@@ -227,9 +228,29 @@ def answer_rows(time_zone: str, response: Any) -> list[dict[str, Any]]:
     ]
 
 
+@memo(maxsize=4)
+def _prepared_upsert_answer(dialect: str) -> PreparedWrite:
+    """`_upsert` of one answer's rows, one per kept unit, as one statement of that many VALUES
+    (the parameters of row i suffixed `_i`)."""
+    table = PeriodAnswer.__table__
+    values = [
+        {c: bindparam(f"{c}_{i}", type_=table.c[c].type) for c in _UPSERT_COLUMNS}
+        for i in range(len(KEPT_UNITS))
+    ]
+    return PreparedWrite(_upsert(dialect).values(values), None)
+
+
 def upsert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Each row becomes its person's counted answer of its period where it is the latest."""
-    _prepared_upsert(session.get_bind().dialect.name).execute_many(session, rows)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and [row["unit"] for row in rows] == list(KEPT_UNITS):
+        # An answer's rows (`answer_rows`), distinct keys, in one statement: psycopg runs an
+        # executemany as a pipeline, 140 us of CPU per answer against 86 us. sqlite3's own
+        # executemany is the cheaper of the two there (56 us against 67 us).
+        params = {f"{c}_{i}": row[c] for i, row in enumerate(rows) for c in _UPSERT_COLUMNS}
+        _prepared_upsert_answer(dialect).execute(session, params)
+    else:
+        _prepared_upsert(dialect).execute_many(session, rows)
 
 
 def count_answer(session: Session, time_zone: str, response: Any) -> None:

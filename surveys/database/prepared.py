@@ -316,18 +316,26 @@ class PreparedWrite(_PerDialect):
         return tuple(row)
 
     def execute(self, session: Session, params: dict[str, Any]) -> None:
-        """Run the statement once (no RETURNING)."""
-        self.execute_many(session, [params])
+        """Run the statement once (no RETURNING). Through the driver's `execute`, not an
+        executemany of one: psycopg runs every executemany as a pipeline, whose extra round
+        trips and bookkeeping cost more than a statement of a few rows."""
+        self._send(session, [params], many=False)
 
     def execute_many(self, session: Session, rows: Sequence[dict[str, Any]]) -> None:
         """Run the statement for each row through the driver's executemany (no RETURNING)."""
+        self._send(session, rows, many=True)
+
+    def _send(self, session: Session, rows: Sequence[dict[str, Any]], *, many: bool) -> None:
         connection = session.connection()
         dialect, dbapi_connection = connection.dialect, connection.connection
         compiled = self.compiled_for(dialect)
         values = [self.values(compiled, row) for row in rows]
         cursor = dbapi_connection.cursor()
         try:
-            cursor.executemany(compiled.sql, values)
+            if many:
+                cursor.executemany(compiled.sql, values)
+            else:
+                cursor.execute(compiled.sql, values[0])
         except dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(
                 compiled.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect
