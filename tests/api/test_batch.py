@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from tests.analytics.helpers import assert_linked, rebuilt, rows
 from tests.answers import answer
 from tests.conftest import Api, make_project
@@ -332,3 +334,39 @@ def test_bulk_rows_keep_the_row_a_concurrent_writer_stored(app, api, project):
         stored = api.get(f"/api/v1/responses/{rid}").json
         assert stored["score"] == 3 and stored["properties"] == {"plan": "pro", "mrr": 1.5}
         assert stored["created_at"] == "2026-02-01T00:00:00Z" and stored["comment"] == "new"
+
+
+def test_a_batch_into_a_new_database_links_on_fresh_statistics(app, api):
+    """On PostgreSQL a batch's link seeks each row's previous period by the planner's
+    statistics; planned on tables it believes empty (a new database: TRUNCATE leaves no
+    statistics), each seek became a scan, quadratic in the batch. The batch analyses the
+    tables whose statistics count fewer rows than it wrote, and only those."""
+    from sqlalchemy import text
+
+    engine = app.extensions["db_engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+
+    def known() -> dict[str, float]:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT relname, reltuples FROM pg_class "
+                    "WHERE relname IN ('period_answers', 'survey_responses')"
+                )
+            )
+            return dict(found.all())
+
+    assert set(known().values()) <= {-1.0, 0.0}  # never analysed since the TRUNCATE
+    survey_id = _survey(api)
+    rows = [
+        {"survey_id": survey_id, "person": {"external_id": f"p{i % 30}"}, "score": i % 11,
+         "created_at": f"2026-0{1 + i // 30}-15T12:00:00Z"}
+        for i in range(90)
+    ]  # fmt: skip
+    assert _batch(api, rows)["created"] == 90
+    # 30 people: a quarter row each and a month row for each of their 90 answers.
+    assert known() == {"period_answers": 120.0, "survey_responses": 90.0}
+    # Statistics that hold the tables' sizes are left alone by the next, smaller batch.
+    assert _batch(api, [{**r, "score": 3} for r in rows[:20]])["created"] == 20
+    assert known() == {"period_answers": 120.0, "survey_responses": 90.0}
