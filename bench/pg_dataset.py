@@ -77,15 +77,11 @@ def write_period_answers(session: Session, project_id: int) -> None:
     The worker's rebuild (`period_answers.rebuild`) ranks every answer through a CASE of
     period bounds: minutes at 10M. The project is in UTC, so here the labels come from to_char
     and each (survey, period, person) keeps its latest answer by DISTINCT ON, the same rows
-    (bench_growth checks NPS against the answers themselves). The row trigger that keeps
-    `period_scores` is off meanwhile: in one transaction each of its upserts adds a version of
-    the same few rows that nothing can prune yet, so a million of them take longer with every
-    row (more than 28 minutes for one unit); the counts are written after, by one GROUP BY, as
-    migration 0017 does."""
+    (bench_growth checks NPS against the answers themselves). `period_scores` is kept by the
+    table's statement trigger (revision 0020): one GROUP BY per INSERT."""
     from surveys import period_answers
     from surveys.models import PeriodAnswer, Survey
 
-    session.execute(text("ALTER TABLE period_answers DISABLE TRIGGER period_answers_keep_scores"))
     for unit, label in (("quarter", 'YYYY-"Q"Q'), ("month", "YYYY-MM")):
         session.execute(
             text(
@@ -108,23 +104,10 @@ def write_period_answers(session: Session, project_id: int) -> None:
             ),
             {"p": project_id},
         )
-    session.execute(text("ALTER TABLE period_answers ENABLE TRIGGER period_answers_keep_scores"))
-    session.execute(
-        text(
-            """
-            INSERT INTO period_scores (survey_id, unit, period, score, slot, people)
-            SELECT pa.survey_id, pa.unit, pa.period, pa.score, 0, count(*)
-            FROM period_answers AS pa JOIN surveys AS s ON s.id = pa.survey_id
-            WHERE s.project_id = :p
-            GROUP BY pa.survey_id, pa.unit, pa.period, pa.score
-            """
-        ),
-        {"p": project_id},
-    )
     # Each row linked to its person's row in the previous period, as the upkeep does; with
     # the table's statistics first: planned as empty, each row's seek of its previous row
-    # becomes a scan of the table. The trigger counts only score changes: linking leaves
-    # `period_scores` alone.
+    # becomes a scan of the table. The trigger nets each row's old and new score: linking
+    # leaves `period_scores` alone.
     session.execute(text("ANALYZE period_answers"))
     surveys_of_project = select(Survey.id).where(Survey.project_id == project_id)
     for unit in ("quarter", "month"):
