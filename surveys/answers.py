@@ -75,11 +75,10 @@ def check_answer(
     if not _check_fields(answer):
         return None
     if surveys is None:
-        survey = session.get(Survey, answer.survey_id)
-    elif answer.survey_id in surveys:
-        survey = surveys[answer.survey_id]
-    else:
-        survey = surveys[answer.survey_id] = session.get(Survey, answer.survey_id)
+        surveys = {}
+    if answer.survey_id not in surveys:
+        surveys[answer.survey_id] = session.get(Survey, answer.survey_id)
+    survey = surveys[answer.survey_id]
     _check_survey(answer, project_id, survey)
     return survey
 

@@ -308,11 +308,7 @@ def rebuild(session: Session, project: Project) -> int:
         for unit in KEPT_UNITS:
             periods = periods_between(first, last, unit, project.time_zone)
             total += _insert_latest(session, unit, periods, r.project_id == project.id)
-            if session.get_bind().dialect.name == "postgresql":
-                # Statistics first (ANALYZE counts this transaction's own new rows): planned
-                # on a table it believes empty, each row's seek of its previous period's row
-                # becomes a scan of the table, hours at a million rows.
-                session.execute(text("ANALYZE period_answers"))
+            _statistics_for_link(session, {"period_answers": total})
             link(
                 session,
                 project.time_zone,
@@ -329,14 +325,15 @@ def rebuild(session: Session, project: Project) -> int:
     return total
 
 
-def statistics_for_link(session: Session, written: dict[str, int]) -> None:
+def _statistics_for_link(session: Session, written: dict[str, int]) -> None:
     """Before a bulk link on PostgreSQL: ANALYZE each table of `written` (table -> rows this
     transaction has just added to it) whose statistics count fewer rows than that (ANALYZE
     counts the transaction's own new rows). Planned on statistics that have not seen such
     rows (a new database, the first batches of an import, the month rows of a batch whose
-    quarter rows were just analysed), each row's seek of its previous period's row, or of
-    the batch's answers, becomes a scan: quadratic, 7 to 25 s for one batch of 10,000
-    answers. Once the statistics hold the tables' sizes, nothing is analysed again."""
+    quarter rows were just analysed, a rebuild), each row's seek of its previous period's
+    row, or of the batch's answers, becomes a scan: quadratic, 7 to 25 s for one batch of
+    10,000 answers, hours for a rebuild of a million. Once the statistics hold the tables'
+    sizes, nothing is analysed again."""
     if session.get_bind().dialect.name != "postgresql":
         return
     for table, rows in written.items():
@@ -374,7 +371,7 @@ def count_range(
         periods = periods_between(first, last, unit, time_zone)
         total += _insert_latest(session, unit, periods, *where)
         # Up to one row per answer in each unit written so far.
-        statistics_for_link(
+        _statistics_for_link(
             session, {"period_answers": answers * units, "survey_responses": answers}
         )
         link(
@@ -504,4 +501,6 @@ def _insert_latest(
         ],
         rows,
     )
-    return session.execute(stmt).rowcount or 0
+    # SQLAlchemy keeps an INSERT's row count only when asked (its result closes at once,
+    # and psycopg's closed cursor reports -1).
+    return session.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount

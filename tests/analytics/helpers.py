@@ -49,9 +49,10 @@ def rebuilt(app, project_id: int, linked: bool = False) -> set[tuple]:
     """The rows a full rebuild makes, rolled back afterwards."""
     with app.app_context():
         session = db()
-        period_answers.rebuild(session, session.get(Project, project_id))
+        written = period_answers.rebuild(session, session.get(Project, project_id))
         out = set(session.execute(_select(project_id, linked)).all())
         session.rollback()
+        assert written == len(out), (written, len(out))  # the rows it reports, on both databases
         return out
 
 
