@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from surveys.clock import to_naive_utc
+from surveys.memo import memo
 
 UNITS = ("quarter", "month", "week")
 _LABEL_PATTERNS = {
@@ -82,6 +83,10 @@ def _utc_midnight(day: date, tz: ZoneInfo) -> datetime:
     return to_naive_utc(datetime(day.year, day.month, day.day, tzinfo=tz))
 
 
+# A period depends only on its first local day, its unit and the zone: an answer cuts the
+# same few periods (its own and its neighbours, per unit) again and again, and each cut turns
+# two local midnights into UTC through the zone's rules.
+@memo(maxsize=4096)
 def _period(start: date, unit: str, tz: ZoneInfo) -> Period:
     return Period(
         _label(start, unit),
@@ -111,6 +116,7 @@ def periods_between(first: datetime, last: datetime, unit: str, tz_name: str) ->
     return out
 
 
+@memo(maxsize=4096)
 def parse_label_start(label: str, unit: str) -> date:
     match = _LABEL_PATTERNS[unit].match(label)
     if not match:

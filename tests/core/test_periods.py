@@ -4,12 +4,14 @@ from datetime import datetime
 
 import pytest
 
+from surveys.memo import memo
 from surveys.periods import (
     last_complete_periods,
     next_period,
     period_from_label,
     period_of,
     periods_between,
+    previous_period,
 )
 
 
@@ -67,3 +69,22 @@ def test_bad_labels(label):
 def test_unknown_zone():
     with pytest.raises(ValueError):
         period_of(datetime(2026, 1, 1), "quarter", "Mars/Olympus")
+
+
+def test_remembered_periods_keep_their_zone_and_unit() -> None:
+    # Periods are memoised by first local day, unit and zone: the same day in another zone or
+    # unit is another period, and emptying the memos changes no answer.
+    moment = datetime(2026, 5, 17, 12)
+    utc = period_of(moment, "quarter", "UTC")
+    new_york = period_of(moment, "quarter", "America/New_York")
+    month = period_of(moment, "month", "America/New_York")
+    assert (utc.start, new_york.start, month.start) == (
+        datetime(2026, 4, 1, 0),
+        datetime(2026, 4, 1, 4),
+        datetime(2026, 5, 1, 4),
+    )
+    names = {info.name for info in memo.info()}
+    assert {"surveys.periods._period", "surveys.periods.parse_label_start"} <= names
+    memo.clear()
+    assert period_of(moment, "quarter", "America/New_York") == new_york
+    assert previous_period(new_york, "quarter", "America/New_York").label == "2026-Q1"
