@@ -7,7 +7,20 @@ import os
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+
+def _default_threads() -> int:
+    # SQLite lets one connection write at a time, and a writer keeps the file's lock until it
+    # commits. With several threads in a worker, the thread holding that lock waits for the GIL
+    # each time a SQLite call returns while its siblings run, and the other workers' writers
+    # sleep in SQLite's busy handler meanwhile: one thread per worker doubled answers per
+    # second on SQLite (BENCHMARKS.md). PostgreSQL has no such lock; its threads serve slow
+    # clients and streamed exports without holding up a worker.
+    url = os.environ.get("DATABASE_URL") or ""
+    return 4 if url.startswith("postgresql") else 1
+
+
+threads = int(os.environ.get("GUNICORN_THREADS") or _default_threads())
 timeout = 60
 graceful_timeout = 20
 keepalive = 5

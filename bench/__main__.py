@@ -16,6 +16,7 @@ DATA = ROOT.parent / "shared" / "data"
 # (name, module, arguments): ordered cheap to expensive.
 BENCHMARKS = [
     ("http", "bench.bench_http", []),
+    ("threads", "bench.bench_threads", []),
     ("instructions", "bench.bench_instructions", []),
     ("metrics", "bench.bench_metrics", []),
     ("movement", "bench.bench_movement", []),
