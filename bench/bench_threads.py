@@ -19,7 +19,7 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.bench_http import answer_body, prepare, visit_body
+from bench.bench_http import answer_body, gather_statistics, prepare, visit_body
 from bench.http_load import OUT, WrkResult, gunicorn, post_json_lua, wrk
 
 SETTINGS = ("1", "4")
@@ -64,6 +64,7 @@ def main() -> None:
 
         for threads in SETTINGS:  # warm-up: the pool's people exist before the rounds
             load(threads, f"threads-{threads}-warm")
+        gather_statistics(database_url)  # as the worker's statistics pass would by now
         figures: dict[str, list[float]] = {f"{kind}{t}": [] for kind in "ahp" for t in SETTINGS}
         for number in range(args.rounds):
             for threads in SETTINGS:

@@ -28,13 +28,16 @@ def worker_passes() -> list[tuple[str, WorkerPass]]:
         digests,
         dispatch,
         period_jobs,
+        statistics_jobs,
         theme_jobs,
         webhooks,
     )
     from service.worker import triage as triage_jobs
 
     return [
-        # The check first: a project it finds stale is rebuilt in the same round.
+        # Statistics first: every pass after it, and the web's statements, plan on them.
+        ("planner_statistics", statistics_jobs.refresh_statistics),
+        # The check next: a project it finds stale is rebuilt in the same round.
         ("period_check", period_jobs.check_kept),
         ("period_answers", period_jobs.rebuild_stale),
         ("schedule", dispatch.schedule_pass),
