@@ -10,7 +10,7 @@ Without `--url` only SQLite runs; with `--url` and without `--sqlite` only Postg
 
 Once per database the project gets a friction-point run made the way a worker's run stores
 one (a done run, one point per distinct comment, every detractor/passive comment assigned,
-the points measured by `surveys.themes.fitting.measure_run`), so that the friction page,
+the points measured by `surveys.themes.measuring.measure_run`), so that the friction page,
 the theme filter and every feed row's theme are real work, and an owner added through
 `surveys.accounts.users`. Then, through the Flask test client (server time, in process), signed
 in through the real sign-in form, each page the nav links to (and a filtered feed, a text
@@ -126,8 +126,8 @@ def seed_theme_run(session: Session, project_id: int) -> int:
     Returns the first point's id."""
     from surveys.clock import utcnow
     from surveys.models import FrictionPoint, Project, SurveyResponse, ThemeAssignment, ThemeRun
-    from surveys.themes.fitting import measure_run
     from surveys.themes.impact import overall
+    from surveys.themes.measuring import measure_run
     from surveys.themes.runs import RunParams, make_params, queue_run
     from surveys.themes.scope import comment_conditions
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from surveys.errors import Conflict, Invalid
 from surveys.models import FrictionPoint, Project, ThemeAssignment, ThemeEdit, ThemeRun
-from surveys.themes.fitting import measure_run
+from surveys.themes.measuring import measure_run
 from surveys.themes.reading import get_point
 
 MATCH_TERMS = 10

@@ -22,7 +22,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ml import ThemeModel, make_label
 from surveys.models import FrictionPoint, SurveyResponse, ThemeAssignment, ThemeEdit, ThemeRun
 from surveys.response_context import latest_done_run_id
 from surveys.themes.runs import RunParams, queue_run
@@ -48,6 +47,10 @@ def forget_comments(
     holders = {point_id for _, point_id in placed if point_id is not None}
     if not run_ids:
         return
+    # Imported here: erasure is a door of the web app, and `ml` brings scikit-learn (and
+    # pandas with it), which no request needs otherwise: a few hundred MB per gunicorn worker.
+    from ml import ThemeModel, make_label
+
     model = ThemeModel()
     points = session.scalars(select(FrictionPoint).where(FrictionPoint.run_id.in_(run_ids))).all()
     gone: set[str] = set()

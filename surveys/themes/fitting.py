@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 from ml import MODEL_VERSION, ThemeModel, save_model
 from surveys import events
 from surveys.models import FrictionPoint, Project, SurveyResponse, ThemeAssignment, ThemeRun
-from surveys.themes.impact import nps_impact, overall, point_stats, trend_periods
+from surveys.themes.edits import apply_edits
+from surveys.themes.impact import overall
+from surveys.themes.measuring import measure_points
 from surveys.themes.runs import RunParams
 from surveys.themes.scope import comment_conditions
 
@@ -101,7 +103,9 @@ def fit_run(
     points = _store_points(session, run, model, ids, rows)
     labels = [int(label) for label in model.labels_]
     assigned = _store_assignments(session, run.id, ids, labels, points)
-    _measure(session, run, params, points, (len(texts), base.respondents), project.time_zone, now)
+    measure_points(
+        session, run, params, points, (len(texts), base.respondents), project.time_zone, now
+    )
 
     buffer = io.BytesIO()
     save_model(model, buffer)
@@ -112,9 +116,6 @@ def fit_run(
     run.message = None
     report(1.0, "done")
     _finish(session, run, counts, started, timer, now)
-    # Imported here: the edits module reads and measures through this one.
-    from surveys.themes.edits import apply_edits
-
     apply_edits(session, run, now)
     return run
 
@@ -192,55 +193,3 @@ def _store_assignments(
     if chunk:
         session.execute(insert(ThemeAssignment), chunk)
     return assigned
-
-
-def _measure(
-    session: Session,
-    run: ThemeRun,
-    params: RunParams,
-    points: dict[int, FrictionPoint],
-    totals: tuple[int, int],
-    tz_name: str,
-    now: datetime,
-) -> None:
-    """Fill in each point's numbers from SQL, then rank by NPS impact (size breaks ties).
-
-    `totals` is (comments of the run, respondents counted in its overall NPS).
-    """
-    total, respondents = totals
-    periods = trend_periods(params, now, tz_name)
-    stats = point_stats(session, run.id, run.project_id, params, periods)
-    for point in points.values():
-        s = stats.get(point.id)
-        if s is None:
-            point.size, point.share = 0, 0.0
-            continue
-        point.size = s.size
-        point.share = round(s.size / total, 4)
-        point.detractors = s.detractors
-        point.passives = s.passives
-        point.average_score = s.average_score
-        point.nps_impact = nps_impact(s.counted_detractors, respondents)
-        point.revenue_at_risk = s.revenue_at_risk
-        point.trend = s.trend or []
-        point.trend_direction = s.trend_direction
-        point.trend_slope = s.trend_slope
-    ranked = sorted(
-        points.values(),
-        key=lambda p: (p.merged_into_id is not None, -p.nps_impact, -p.size, p.cluster),
-    )
-    for rank, point in enumerate(ranked, start=1):
-        point.rank = rank
-    session.flush()
-
-
-def measure_run(session: Session, run: ThemeRun, tz_name: str, now: datetime) -> None:
-    """Measure a finished run's points again (after a merge moved responses between them)."""
-    params = RunParams.from_json(run.params)
-    counts = run.counts or {}
-    points = {
-        p.cluster: p
-        for p in session.scalars(select(FrictionPoint).where(FrictionPoint.run_id == run.id))
-    }
-    totals = (int(counts.get("comments") or 0), int(counts.get("respondents") or 0))
-    _measure(session, run, params, points, totals, tz_name, now)
