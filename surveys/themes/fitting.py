@@ -2,8 +2,9 @@
 
 The fit reads the comments by SQL, fits `ml.ThemeModel`, stores one `FrictionPoint` per theme
 and one `ThemeAssignment` per comment (null when the comment fits no theme), measures each
-point in SQL (`surveys.themes.impact`), ranks by NPS impact and saves the fitted model with
-the run, so that later responses can be assigned without refitting.
+point in SQL and ranks them by NPS impact (`surveys.themes.measuring`), and saves the fitted
+model with the run, so that later responses can be assigned without refitting. Only the
+worker imports this module: it brings scikit-learn.
 """
 
 from __future__ import annotations
