@@ -3,7 +3,7 @@
 measured in alternating rounds so that both sides of every ratio meet the same machine load.
 
     .venv/bin/python -m bench.bench_threads [--load ingest|new|back] [--rounds 5]
-                                            [--seconds 5] [--database-url URL]
+                                            [--seconds 5] [--database-url URL] [--threads 1 4]
 
 `ingest` posts answers (`POST /api/v1/responses`, a pool of 5,000 people), `new` sends first
 widget visits, `back` returning ones (bodies as in `bench_http`). It backs the default of
@@ -22,7 +22,7 @@ from pathlib import Path
 from bench.bench_http import answer_body, gather_statistics, prepare, visit_body
 from bench.http_load import OUT, WrkResult, gunicorn, post_json_lua, wrk
 
-SETTINGS = ("1", "4")
+SETTINGS = ("1", "4")  # the defaults on SQLite and PostgreSQL
 
 
 def main() -> None:
@@ -32,14 +32,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--database-url", help="default: a fresh SQLite file (WAL)")
+    parser.add_argument(
+        "--threads", nargs="+", default=list(SETTINGS), help="settings compared (default: 1 4)"
+    )
     args = parser.parse_args()
+    settings = tuple(args.threads)
     OUT.mkdir(parents=True, exist_ok=True)
     run = {"seconds": args.seconds, "connections": args.connections}
     with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as tmp, ExitStack() as stack:
         database_url = args.database_url or f"sqlite:///{tmp}/bench.db"
         env, secret_key, publishable_key, survey_id = prepare(database_url, Path(tmp) / "var")
         apps, hellos = {}, {}
-        for threads in SETTINGS:
+        for threads in settings:
             setting = {**env, "WEB_CONCURRENCY": "4", "GUNICORN_THREADS": threads}
             apps[threads] = stack.enter_context(
                 gunicorn("wsgi:app", setting, f"threads-{threads}", "/healthz", ready_seconds=240)
@@ -62,12 +66,12 @@ def main() -> None:
                 lua = post_json_lua(visit_body(*pool))
             return wrk(url, lua=lua, name=name, **run)
 
-        for threads in SETTINGS:  # warm-up: the pool's people exist before the rounds
+        for threads in settings:  # warm-up: the pool's people exist before the rounds
             load(threads, f"threads-{threads}-warm")
         gather_statistics(database_url)  # as the worker's statistics pass would by now
-        figures: dict[str, list[float]] = {f"{kind}{t}": [] for kind in "ahp" for t in SETTINGS}
+        figures: dict[str, list[float]] = {f"{kind}{t}": [] for kind in "ahp" for t in settings}
         for number in range(args.rounds):
-            for threads in SETTINGS:
+            for threads in settings:
                 result = load(threads, f"threads-{threads}-{number}")
                 figures[f"a{threads}"].append(result.requests_per_second)
                 figures[f"p{threads}"].append(result.latency_p99_ms)
@@ -81,7 +85,7 @@ def main() -> None:
 
     database = "given URL" if args.database_url else "SQLite (WAL)"
     lines = [f"database: {database}; load: {args.load}; 4 workers; {args.rounds} rounds"]
-    for threads in SETTINGS:
+    for threads in settings:
         app, hello = figures[f"a{threads}"], figures[f"h{threads}"]
         ratio = statistics.median(app) / statistics.median(hello)
         lines.append(
