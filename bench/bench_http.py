@@ -31,16 +31,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from bench.http_load import OUT, gunicorn, hello_app, post_json_lua, wrk
 from service import migrate
 from service.db import db, make_engine
 from service.factory import create_app
 from service.widget.script import Script
+from service.worker.statistics_jobs import refresh_statistics
 from surveys import catalog
-from surveys.database import planner_statistics
-from surveys.models import Base, Display, SurveyResponse
+from surveys.models import Display, SurveyResponse
 from surveys.projects import create_project, update_project
 
 SECRET = "bench-secret-key-not-for-production"
@@ -72,21 +71,20 @@ def prepare(database_url: str, var_dir: Path) -> tuple[dict[str, str], str, str,
     return {**env, **NO_LIMITS}, *keys
 
 
-def gather_statistics(database_url: str) -> list[str]:
-    """What the worker's first round does on a live database: on PostgreSQL, analyse the tables
-    a warm-up filled (`planner_statistics`, the pass that runs every minute; autovacuum does the
-    same where it is on). Without it a run measures plans made for empty tables: the person
-    lookups walked every person of the project. A no-op on SQLite."""
-    if not database_url.startswith("postgresql"):
-        return []
+def gather_statistics(env: dict[str, str]) -> int:
+    """What the worker's first round does on a live database: its `planner_statistics` pass
+    (every minute; autovacuum does the same where it is on), which on PostgreSQL analyses the
+    tables a warm-up filled. Without it a run measures plans made for empty tables: the
+    person lookups walked every person of the project. A no-op on SQLite."""
+    if not env["DATABASE_URL"].startswith("postgresql"):
+        return 0
     # The workers' change counts reach pg_stat_user_tables within a second of their commits.
     time.sleep(1.5)
-    engine = make_engine(database_url)
-    with Session(engine) as session:
-        tables = planner_statistics.refresh(session, Base.metadata.tables)
-        session.commit()
-    engine.dispose()
-    return tables
+    app = create_app(env)
+    with app.app_context():
+        analysed = refresh_statistics(app)
+    app.extensions["db_engine"].dispose()
+    return analysed
 
 
 def outcome(database_url: str) -> tuple[int, int]:
@@ -197,19 +195,17 @@ def main() -> None:
             gunicorn("bench.http_load:hello_app", env, "hello", ready_seconds=240) as hello_base,
             gunicorn("wsgi:app", env, "flywheel", ready_path="/healthz", ready_seconds=240) as base,
         ):
-            answering = (
-                base + "/api/v1/responses",
-                post_json_lua(
-                    answer_body(survey_id, args.people), {"Authorization": f"Bearer {secret_key}"}
-                ),
+            answers_url = base + "/api/v1/responses"
+            answers_lua = post_json_lua(
+                answer_body(survey_id, args.people), {"Authorization": f"Bearer {secret_key}"}
             )
             # A warm-up meets most of the pool of people, as a live service has met its
             # customers, then the worker's statistics pass runs, as it would by then.
-            wrk(answering[0], lua=answering[1], name="ingest-warm", **run)
+            wrk(answers_url, lua=answers_lua, name="ingest-warm", **run)
             url = f"{base}/w/v1/visits?key={publishable_key}"
             wrk(url, lua=post_json_lua(visit_body("back", 100)), name="visits-warm", **run)
-            gather_statistics(database_url)
-            ingest = wrk(answering[0], lua=answering[1], name="ingest", **run)
+            gather_statistics(env)
+            ingest = wrk(answers_url, lua=answers_lua, name="ingest", **run)
             # Returning visitors: a small pool met during the first warm-up, whose open display
             # is resumed (reads only), measured in rounds alternating with the baseline: on a
             # shared 2-core machine one 10 s figure moves by a fifth with the other load, and

@@ -68,7 +68,7 @@ def main() -> None:
 
         for threads in settings:  # warm-up: the pool's people exist before the rounds
             load(threads, f"threads-{threads}-warm")
-        gather_statistics(database_url)  # as the worker's statistics pass would by now
+        gather_statistics(env)  # as the worker's statistics pass would by now
         figures: dict[str, list[float]] = {f"{kind}{t}": [] for kind in "ahp" for t in settings}
         for number in range(args.rounds):
             for threads in settings:

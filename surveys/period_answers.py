@@ -35,12 +35,12 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from surveys.database import planner_statistics
 from surveys.database.prepared import PreparedWrite
 from surveys.memo import memo
 from surveys.models import PeriodAnswer, Project, Survey, SurveyResponse
@@ -308,7 +308,7 @@ def rebuild(session: Session, project: Project) -> int:
         for unit in KEPT_UNITS:
             periods = periods_between(first, last, unit, project.time_zone)
             total += _insert_latest(session, unit, periods, r.project_id == project.id)
-            _statistics_for_link(session, {"period_answers": total})
+            planner_statistics.cover_written(session, {"period_answers": total})
             link(
                 session,
                 project.time_zone,
@@ -323,25 +323,6 @@ def rebuild(session: Session, project: Project) -> int:
     )
     session.flush()
     return total
-
-
-def _statistics_for_link(session: Session, written: dict[str, int]) -> None:
-    """Before a bulk link on PostgreSQL: ANALYZE each table of `written` (table -> rows this
-    transaction has just added to it) whose statistics count fewer rows than that (ANALYZE
-    counts the transaction's own new rows). Planned on statistics that have not seen such
-    rows (a new database, the first batches of an import, the month rows of a batch whose
-    quarter rows were just analysed, a rebuild), each row's seek of its previous period's
-    row, or of the batch's answers, becomes a scan: quadratic, 7 to 25 s for one batch of
-    10,000 answers, hours for a rebuild of a million. Once the statistics hold the tables'
-    sizes, nothing is analysed again."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for table, rows in written.items():
-        known = session.scalar(
-            text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table}
-        )
-        if known is None or known < rows:
-            session.execute(text(f"ANALYZE {table}"))
 
 
 def count_range(
@@ -371,7 +352,7 @@ def count_range(
         periods = periods_between(first, last, unit, time_zone)
         total += _insert_latest(session, unit, periods, *where)
         # Up to one row per answer in each unit written so far.
-        _statistics_for_link(
+        planner_statistics.cover_written(
             session, {"period_answers": answers * units, "survey_responses": answers}
         )
         link(

@@ -48,7 +48,7 @@ def forget_comments(
     if not run_ids:
         return
     # Imported here: erasure is a door of the web app, and `ml` brings scikit-learn (and
-    # pandas with it), which no request needs otherwise: a few hundred MB per gunicorn worker.
+    # pandas with it), which no request needs otherwise: about 100 MB per gunicorn worker.
     from ml import ThemeModel, make_label
 
     model = ThemeModel()
