@@ -194,6 +194,25 @@ def create_held_person(
     compiled INSERT ... RETURNING id, no ORM object; None when another request stored the
     same external_id first. Every column is given (the defaults of the model, `now` for its
     times)."""
+    row = insert_person_row(
+        session, project_id, data, trusted=trusted, now=now, anonymous=anonymous
+    )
+    if row is None:
+        return None
+    return HeldPerson(row["id"], project_id, row["locale"], row["properties"])
+
+
+def insert_person_row(
+    session: Session,
+    project_id: int,
+    data: dict[str, Any],
+    *,
+    trusted: bool,
+    now: datetime,
+    anonymous: bool = False,
+) -> dict[str, Any] | None:
+    """`create_held_person`, returning every column of the stored row (its id included), for a
+    caller that reads the new person's other columns instead of selecting them back."""
     fresh = _fresh(project_id, data, trusted)
     values = {c.key: getattr(fresh, c.key) for c in Person.__table__.columns if c.key != "id"}
     values.update(added_at=now, updated_at=now, anonymous=anonymous, trusted=bool(fresh.trusted))
@@ -201,7 +220,7 @@ def create_held_person(
     row = insert.returning(session, values)
     if row is None:
         return None
-    return HeldPerson(row[0], project_id, values["locale"], values["properties"])
+    return {"id": row[0], **values}
 
 
 def create_person(

@@ -1,6 +1,7 @@
 """A widget visitor and their history, read for the eligibility rules in one statement: the
 person's row, and for each survey of the project its rules and the person's answers, displays
-and emails, plus the day's widget answers of capped surveys."""
+and emails, plus the day's widget answers of capped surveys. The surveys come even when the
+person is unknown, so that a first visit reads once: a person created now has no history."""
 
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from surveys.database.prepared import PreparedSelect
 from surveys.memo import memo
-from surveys.models import Display, Invitation, Person, Survey, SurveyResponse
+from surveys.models import Display, Invitation, Person, Project, Survey, SurveyResponse
 from surveys.widget import eligibility
 
-PEOPLE, SURVEYS = Person.__table__, Survey.__table__
+PEOPLE, SURVEYS, PROJECTS = Person.__table__, Survey.__table__, Project.__table__
 ANSWERS, DISPLAYS, EMAILS = SurveyResponse.__table__, Display.__table__, Invitation.__table__
 
 
@@ -58,6 +59,14 @@ class VisitorState(NamedTuple):
     surveys: list[SurveyState]  # by id
 
 
+class VisitorRead(NamedTuple):
+    """What the statement read: the person (None when unknown) and the rows per survey, from
+    which `state_of` builds the state of that person or of one created since."""
+
+    person: VisitorRow | None
+    rows: list[Any]
+
+
 def _latest(moments: list[datetime | None]) -> datetime | None:
     present = [m for m in moments if m is not None]
     return max(present) if present else None
@@ -65,10 +74,11 @@ def _latest(moments: list[datetime | None]) -> datetime | None:
 
 @memo()
 def _statement() -> PreparedSelect:
-    """The person LEFT JOIN the project's surveys, one row per survey (one row of nulls when
-    there is none), each with the person's history as correlated subqueries that the
-    (survey, person, time) and (person, time) indexes answer. Built once: constructing it
-    costs more than running it."""
+    """The project LEFT JOIN the person LEFT JOIN the project's surveys, one row per survey (one
+    row of nulls when there is none), each with the person's history as correlated subqueries
+    that the (survey, person, time) and (person, time) indexes answer. The project's row
+    anchors the join: an unknown person still gets the surveys' rows, their columns null and
+    their history empty. Built once: constructing it costs more than running it."""
     person = PEOPLE.c.id
     survey = SURVEYS.c.id
 
@@ -119,11 +129,16 @@ def _statement() -> PreparedSelect:
             latest(DISPLAYS.c.id, still_open).label("open_id"),
             case((SURVEYS.c.daily_response_cap.is_not(None), answers_today)).label("today"),
         )
-        .select_from(PEOPLE.outerjoin(SURVEYS, SURVEYS.c.project_id == PEOPLE.c.project_id))
-        .where(
-            PEOPLE.c.project_id == bindparam("project_id", type_=Integer()),
-            PEOPLE.c.external_id == bindparam("external_id", type_=String()),
+        .select_from(
+            PROJECTS.outerjoin(
+                PEOPLE,
+                and_(
+                    PEOPLE.c.project_id == PROJECTS.c.id,
+                    PEOPLE.c.external_id == bindparam("external_id", type_=String()),
+                ),
+            ).outerjoin(SURVEYS, SURVEYS.c.project_id == PROJECTS.c.id)
         )
+        .where(PROJECTS.c.id == bindparam("project_id", type_=Integer()))
         .order_by(survey)
     )
     return PreparedSelect(statement)
@@ -137,14 +152,23 @@ def visitor_state(
     The fatigue guard reads the data itself (emails sent, widgets shown, answers) rather than
     another module's state, so it holds whichever door made the contact.
     """
+    read = read_visitor(session, project_id, external_id, now=now)
+    return None if read.person is None else state_of(read.person, read.rows)
+
+
+def read_visitor(
+    session: Session, project_id: int, external_id: str, *, now: datetime
+) -> VisitorRead:
+    """One run of the statement: the person with this external_id (None when unknown) and
+    the rows `state_of` reads."""
     params = {
         "project_id": project_id,
         "external_id": external_id,
         "midnight": datetime(now.year, now.month, now.day),
     }
     rows = _statement().rows(session, params)
-    if not rows:
-        return None
+    if not rows or rows[0].person_id is None:
+        return VisitorRead(None, rows)
     first = rows[0]
     person = VisitorRow(
         id=first.person_id,
@@ -158,9 +182,16 @@ def visitor_state(
         anonymous=first.anonymous,
         trusted=first.trusted,
     )
+    return VisitorRead(person, rows)
+
+
+def state_of(person: VisitorRow, rows: list[Any]) -> VisitorState:
+    """The state of `person` from rows `read_visitor` read: theirs, or those read while the
+    person was unknown, for a person created since (whose history columns are rightly empty;
+    the surveys' rules and the day's answers are the surveys' own)."""
     surveys = [row for row in rows if row.survey_id is not None]
     # Any contact of any survey, by any door: the latest answer, display or email.
-    contacts = [first.last_email]
+    contacts = [rows[0].last_email] if rows else []
     for row in surveys:
         contacts += (row.last_answer, row.last_shown)
     last_contact = _latest(contacts)

@@ -18,11 +18,18 @@ from surveys.errors import Conflict, Invalid, NotFound
 from surveys.keys import verify_user_hash
 from surveys.memo import memo
 from surveys.models import Display, Person, Project, Survey, SurveyResponse
-from surveys.people import create_held_person, may_change, normalise_email, upsert_person
+from surveys.people import insert_person_row, may_change, normalise_email, upsert_person
 from surveys.segments import segment_of
 from surveys.texts import base_locale, followup_text, question_text
 from surveys.widget import eligibility
-from surveys.widget.history import SurveyState, VisitorRow, VisitorState, visitor_state
+from surveys.widget.history import (
+    SurveyState,
+    VisitorRow,
+    VisitorState,
+    read_visitor,
+    state_of,
+    visitor_state,
+)
 
 ANONYMOUS_PREFIX = "anon:"
 # What an identified visit may set on the person; never `id` (that would pick any row).
@@ -183,14 +190,30 @@ def _write_person(session: Session, project_id: int, who: Claim) -> Person:
     return person
 
 
-def _create_visitor(session: Session, project_id: int, who: Claim, now: datetime) -> None:
-    """A first visit: one compiled INSERT, the state read back by the caller. Only when
-    another request created the same person meanwhile does the general upsert run."""
-    created = create_held_person(
+def _create_visitor(
+    session: Session, project_id: int, who: Claim, now: datetime
+) -> VisitorRow | None:
+    """A first visit: one compiled INSERT, whose values are the new person's row. None when
+    another request created the same person meanwhile: the general upsert has then run, and
+    the caller reads the state."""
+    row = insert_person_row(
         session, project_id, who.data, trusted=who.trusted, now=now, anonymous=not who.identified
     )
-    if created is None:
+    if row is None:
         _write_person(session, project_id, who)
+        return None
+    return VisitorRow(
+        id=row["id"],
+        external_id=row["external_id"],
+        email=row["email"],
+        name=row["name"],
+        locale=row["locale"],
+        created_at=row["created_at"],
+        added_at=row["added_at"],
+        properties=row["properties"],
+        anonymous=row["anonymous"],
+        trusted=row["trusted"],
+    )
 
 
 def _candidates(surveys: list[SurveyState], survey_id: int | None) -> list[SurveyState]:
@@ -210,14 +233,18 @@ def _state(session: Session, project_id: int, who: Claim, *, now: datetime) -> V
     """The visitor and their history, upserting the person first only when the visit brings
     something new."""
     external_id = who.data["external_id"]
-    state = visitor_state(session, project_id, external_id, now=now)
-    if state is not None and _is_current(state.person, who):
-        return state
-    # The state just read says the person is absent or out of date: write without looking
-    # them up a second time.
-    if state is None:
-        _create_visitor(session, project_id, who, now)
+    read = read_visitor(session, project_id, external_id, now=now)
+    if read.person is None:
+        # The read found the surveys without the person: a person created now has no
+        # history, so those rows are their state, with no second read.
+        created = _create_visitor(session, project_id, who, now)
+        if created is not None:
+            return state_of(created, read.rows)
+    elif _is_current(read.person, who):
+        return state_of(read.person, read.rows)
     else:
+        # The row just read says the person is out of date: write without looking them up a
+        # second time.
         _write_person(session, project_id, who)
     state = visitor_state(session, project_id, external_id, now=now)
     assert state is not None  # written just now, in this transaction

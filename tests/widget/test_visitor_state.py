@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from datetime import datetime
 
 from sqlalchemy import event, select, update
 
@@ -15,7 +16,7 @@ from service.factory import create_app
 from surveys.clock import utcnow
 from surveys.models import Person
 from surveys.widget import visits
-from surveys.widget.history import _statement, visitor_state
+from surveys.widget.history import _statement, read_visitor, state_of, visitor_state
 from tests.conftest import TEST_SECRET, Api, make_project
 from tests.widget.conftest import Widget
 
@@ -157,9 +158,10 @@ def test_statements_of_a_visit(tmp_path, sqlite_template):
         assert answer.status_code == 200, answer.json
         return [s for s in statements if s not in ("PRAGMA", "BEGIN", "COMMIT")]
 
-    # New: the state (absent), the person (an INSERT through the table: the state just said
-    # they are absent, so no second lookup), the state in the transaction, the display.
-    assert run() == ["SELECT", "INSERT", "SELECT", "INSERT"]
+    # New: the state (the person absent, the surveys read), the person (an INSERT through the
+    # table: the state just said they are absent, so no second lookup), the display. A person
+    # created now has no history, so the surveys' rows read before stand: no second read.
+    assert run() == ["SELECT", "INSERT", "INSERT"]
     assert run() == ["SELECT"]  # the same page view again: resumed, nothing written
     assert run(locale="ru") == ["SELECT", "SELECT", "UPDATE", "SELECT"]
     assert run(locale="ru") == ["SELECT"]
@@ -240,3 +242,34 @@ def test_a_visit_commits_without_waiting_for_the_flush_on_postgresql(app, widget
     else:
         assert relaxed == []
     assert not [s for s in statements if "synchronous_commit" in s]
+
+
+def test_a_new_visitors_state_is_the_one_read_after_creating_them(app, widget, survey, api):
+    """A first visit reads the surveys while the person is unknown, creates the person and
+    builds their state from those rows. It must equal the state read back in the same
+    transaction: the rules of every survey, the day's answers of a capped one (other
+    people's), and an empty history."""
+    capped = api.post("/api/v1/surveys", json={"name": "Capped", "daily_response_cap": 5}).json
+    for number in range(2):
+        shown = widget.customer(f"u-{number}", survey_id=capped["id"]).json
+        answer = widget.post("responses", {"display_token": shown["display_token"], "score": 9})
+        assert answer.status_code == 200, answer.json
+    with app.app_context():
+        session, now = db(), utcnow()
+        project_id = _project_id()
+        read = read_visitor(session, project_id, "u-new", now=now)
+        assert read.person is None and not session.in_transaction()
+        assert [row.survey_id for row in read.rows] == sorted((survey["id"], capped["id"]))
+        who = visits.Claim(
+            {"external_id": "u-new", "created_at": datetime(2020, 1, 1), "locale": "de"},
+            identified=True,
+            verified=True,
+            trusted=False,
+        )
+        created = visits._create_visitor(session, project_id, who, now)
+        built = state_of(created, read.rows)
+        assert built == visitor_state(session, project_id, "u-new", now=now)
+        today = {s.rules.survey_id: s.history.responses_today for s in built.surveys}
+        assert today == {survey["id"]: 0, capped["id"]: 2}
+        assert built.person.locale == "de" and built.person.created_at.year == 2020
+        session.rollback()
