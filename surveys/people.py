@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, bindparam, or_, select
@@ -44,7 +45,7 @@ def may_change(person: Written, trusted: bool) -> bool:
     return trusted or not person.trusted
 
 
-def _apply(person: Person, data: dict[str, Any], trusted: bool) -> None:
+def _apply(person: Person | SimpleNamespace, data: dict[str, Any], trusted: bool) -> None:
     if not may_change(person, trusted):
         return
     if trusted:
@@ -119,6 +120,13 @@ def _fresh(project_id: int, data: dict[str, Any], trusted: bool) -> Person:
     fresh = Person(project_id=project_id, properties={}, trusted=False)
     _apply(fresh, data, trusted)
     return fresh
+
+
+# A new row's columns before the person rules: unset (None), as on a transient `Person`, but
+# for `trusted`, which `_apply` sets only for a trusted writer.
+_NEW_ROW = {
+    c.key: None for c in Person.__table__.columns if c.key not in ("id", "project_id", "properties")
+} | {"trusted": False}
 
 
 class HeldPerson(NamedTuple):
@@ -213,8 +221,11 @@ def insert_person_row(
 ) -> dict[str, Any] | None:
     """`create_held_person`, returning every column of the stored row (its id included), for a
     caller that reads the new person's other columns instead of selecting them back."""
-    fresh = _fresh(project_id, data, trusted)
-    values = {c.key: getattr(fresh, c.key) for c in Person.__table__.columns if c.key != "id"}
+    # The person rules applied to a plain namespace, as `_fresh` applies them to a transient
+    # `Person`: the same values without the ORM's instrumented object (a tenth of its cost).
+    fresh = SimpleNamespace(**_NEW_ROW, project_id=project_id, properties={})
+    _apply(fresh, data, trusted)
+    values = vars(fresh)
     values.update(added_at=now, updated_at=now, anonymous=anonymous, trusted=bool(fresh.trusted))
     insert = _held_insert(session.get_bind().dialect.name)
     row = insert.returning(session, values)

@@ -1,6 +1,14 @@
 """People: upsert, batch, pagination, erasure, tenant isolation."""
 
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
+
+import pytest
+from sqlalchemy import select
+
+from service.db import db
+from surveys import people
+from surveys.models import Person, Project
 
 
 def test_create_then_update_by_external_id(api):
@@ -120,3 +128,29 @@ def test_other_projects_people_are_invisible(api, other_api):
     # the same external_id in another project is another person
     r = other_api.post("/api/v1/people", json={"external_id": "mine"})
     assert r.status_code == 201 and r.json["id"] != pid
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_a_hot_path_person_row_is_what_the_orm_route_would_write(app, project, trusted):
+    """`insert_person_row` applies the person rules to a plain namespace; its values must be
+    those of the transient `Person` that `create_person` inserts, every column."""
+    data = {
+        "external_id": f"u-{trusted}",
+        "email": " Ann@Example.COM ",
+        "name": "Ann",
+        "locale": "de",
+        "created_at": datetime(2020, 1, 2, 3, 4, tzinfo=UTC),
+        "properties": {"plan": "pro"},
+    }
+    now = datetime(2026, 1, 1)
+    with app.app_context():
+        project_id = db().scalar(select(Project.id))
+        row = people.insert_person_row(db(), project_id, data, trusted=trusted, now=now)
+        fresh = people._fresh(project_id, data, trusted)
+        expected = {c.key: getattr(fresh, c.key) for c in Person.__table__.columns}
+        expected.update(id=row["id"], added_at=now, updated_at=now, anonymous=False)
+        expected["trusted"] = bool(expected["trusted"])
+        assert row == expected
+        stored = db().get(Person, row["id"])
+        assert {c.key: getattr(stored, c.key) for c in Person.__table__.columns} == expected
+        db().rollback()
