@@ -88,9 +88,12 @@ def _statement() -> PreparedSelect:
     answered = and_(ANSWERS.c.survey_id == survey, ANSWERS.c.person_id == person)
     shown = and_(DISPLAYS.c.person_id == person, DISPLAYS.c.survey_id == survey)
     still_open = and_(shown, DISPLAYS.c.dismissed_at.is_(None), DISPLAYS.c.responded_at.is_(None))
+    # Today's answers of the project, found by the (project, time) index; without the project
+    # the count walked every answer ever stored, on each visit of a capped survey.
     answers_today = (
         select(func.count())
         .where(
+            ANSWERS.c.project_id == PROJECTS.c.id,
             ANSWERS.c.survey_id == survey,
             ANSWERS.c.channel == "widget",
             ANSWERS.c.created_at >= bindparam("midnight", type_=DateTime()),
