@@ -154,6 +154,8 @@ class Invitation(Base):
         Index("ix_invitations_due", "status", "due_at"),
         Index("ix_invitations_project", "project_id", "id"),
         Index("ix_invitations_person", "person_id", "created_at"),
+        # The per-minute send cap counts the last minute's messages before each batch.
+        Index("ix_invitations_sent", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
