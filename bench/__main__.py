@@ -17,6 +17,7 @@ DATA = ROOT.parent / "shared" / "data"
 BENCHMARKS = [
     ("http", "bench.bench_http", []),
     ("threads", "bench.bench_threads", []),
+    ("capped-visit", "bench.bench_capped_visit", []),
     ("instructions", "bench.bench_instructions", []),
     ("metrics", "bench.bench_metrics", []),
     ("movement", "bench.bench_movement", []),

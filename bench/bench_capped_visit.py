@@ -1,0 +1,190 @@
+"""A widget visit to a survey with a daily answer cap, as the stored answers grow.
+
+    .venv/bin/python -m bench.bench_capped_visit [--sizes 10000 100000 1000000]
+                                                 [--visits 300] [--pg URL]
+
+A capped survey's visit counts the day's widget answers of that survey. For each size, one
+database holds that many answers of the survey spread over two years, `TODAY` of them today;
+a returning visitor's visit (through the Flask test client, in process, median of
+`--visits`) is timed with the survey capped and, as the baseline in the same run, with the
+cap lifted (the same statement, the count skipped). The ratio capped / uncapped must stay flat
+as the answers grow: at the largest size at most `GROWTH_LIMIT` times that of the smallest,
+or the run fails. SQLite gets no planner statistics, as a database the service
+filled itself has none; PostgreSQL's are gathered, as the worker would. The answers go in by
+the driver past the per-answer upkeep: a visit reads none of the pre-aggregates. `--pg`
+takes a server URL and uses (and drops) one scratch database per size. Output is appended
+to bench/out/bench_capped_visit.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, make_url, text, update
+
+from bench.bench_http import prepare
+from service.db import db
+from service.factory import create_app
+from surveys.models import Person, Survey, SurveyResponse
+
+OUT = Path("bench/out/bench_capped_visit.txt")
+TODAY = 1000  # the day's answers, which every capped visit counts
+PEOPLE = 20_000
+CHUNK = 50_000
+GROWTH_LIMIT = 2.0
+
+
+def fill(survey_id: int, size: int) -> None:
+    """`size` answers of the survey by `PEOPLE` people, half through the widget, `TODAY` of
+    them today and the rest over the two years before."""
+    session = db()
+    project_id = session.get(Survey, survey_id).project_id
+    now = datetime.now().replace(microsecond=0)
+    session.execute(
+        insert(Person.__table__),
+        [
+            {
+                "project_id": project_id,
+                "external_id": f"p-{n}",
+                "properties": {},
+                "added_at": now,
+                "updated_at": now,
+                "anonymous": False,
+                "trusted": True,
+            }
+            for n in range(PEOPLE)
+        ],
+    )
+    first = session.scalar(text("SELECT min(id) FROM people WHERE external_id = 'p-0'"))
+    for start in range(0, size, CHUNK):
+        session.execute(
+            insert(SurveyResponse.__table__),
+            [
+                {
+                    "project_id": project_id,
+                    "survey_id": survey_id,
+                    "person_id": first + n % PEOPLE,
+                    "score": n % 11,
+                    "channel": "widget" if n % 2 else "email",
+                    "excluded": False,
+                    "properties": {},
+                    "created_at": now - timedelta(seconds=n % 600)
+                    if n < TODAY
+                    else now - timedelta(days=1 + n % 730, seconds=n % 86_400),
+                    "updated_at": now,
+                }
+                for n in range(start, min(size, start + CHUNK))
+            ],
+        )
+        session.commit()
+
+
+def visit_times(app, publishable_key: str, visits: int) -> float:
+    """Median milliseconds of a returning visitor's visit."""
+    client = app.test_client()
+    url = f"/w/v1/visits?key={publishable_key}"
+    body = b'{"external_id":"p-7","created_at":"2020-01-01T00:00:00Z"}'
+    for _ in range(20):  # the first visit creates the display; later ones resume it
+        assert client.post(url, data=body, content_type="application/json").status_code == 200
+    times = []
+    for _ in range(visits):
+        start = time.perf_counter()
+        answer = client.post(url, data=body, content_type="application/json")
+        times.append((time.perf_counter() - start) * 1000)
+        assert answer.status_code == 200, answer.data
+    return statistics.median(times)
+
+
+def set_cap(survey_id: int, cap: int | None) -> None:
+    db().execute(update(Survey).where(Survey.id == survey_id).values(daily_response_cap=cap))
+    db().commit()
+
+
+def measure(database_url: str, size: int, visits: int, tmp: Path) -> tuple[float, float]:
+    """(capped, uncapped) median visit milliseconds over a database of `size` answers."""
+    env, _secret, publishable_key, survey_id = prepare(database_url, tmp / "var")
+    app = create_app(env)
+    with app.app_context():
+        fill(survey_id, size)
+        if database_url.startswith("postgresql"):
+            db().execute(text("ANALYZE"))
+            db().commit()
+        results = []
+        for cap in (10**6, None):
+            set_cap(survey_id, cap)
+            app.extensions["flywheel.caches"].clear()
+            results.append(visit_times(app, publishable_key, visits))
+    app.extensions["db_engine"].dispose()
+    return results[0], results[1]
+
+
+def scratch_database(server_url: str, size: int) -> str:
+    """A fresh database on the server for one size; its URL."""
+    name = f"flywheel_capped_{size}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, url: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        # FORCE: the app's per-thread read connection outlives `dispose()` (until its next read).
+        connection.execute(text(f"DROP DATABASE IF EXISTS {make_url(url).database} WITH (FORCE)"))
+    admin.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--visits", type=int, default=300)
+    parser.add_argument("--pg", help="PostgreSQL server URL: the same sizes there too")
+    args = parser.parse_args()
+    lines = [f"capped-survey visits, {args.visits} per figure, median ms (in process)"]
+    print(lines[0], flush=True)
+    failed = False
+    for database in ("sqlite", "postgresql") if args.pg else ("sqlite",):
+        ratios = []
+        for size in args.sizes:
+            with tempfile.TemporaryDirectory(prefix="flywheel-capped-") as tmp:
+                if database == "sqlite":
+                    url = f"sqlite:///{tmp}/capped.db"
+                else:
+                    url = scratch_database(args.pg, size)
+                try:
+                    capped, uncapped = measure(url, size, args.visits, Path(tmp))
+                finally:
+                    if database == "postgresql":
+                        drop_database(args.pg, url)
+            ratios.append(capped / uncapped)
+            line = (
+                f"{database:<10} {size:>10,} answers  capped {capped:6.2f} ms"
+                f"  uncapped {uncapped:6.2f} ms  ratio {ratios[-1]:5.2f}"
+            )
+            print(line, flush=True)
+            lines.append(line)
+        growth = ratios[-1] / ratios[0]
+        flat = growth <= GROWTH_LIMIT
+        failed = failed or not flat
+        line = (
+            f"{database:<10} ratio at {args.sizes[-1]:,} / at {args.sizes[0]:,} = {growth:.2f}"
+            f"  (target <= {GROWTH_LIMIT}: {'met' if flat else 'NOT MET'})"
+        )
+        print(line, flush=True)
+        lines.append(line)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    with OUT.open("a") as out:
+        out.write("\n".join(lines) + "\n\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
