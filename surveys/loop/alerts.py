@@ -213,6 +213,9 @@ def _drops(session: Session, project: Project, rows: list[Any], now: datetime) -
         (a.survey_id, a.person_id, a.period): a.score
         for a in session.execute(
             select(pa.survey_id, pa.person_id, pa.period, pa.score).where(
+                # The surveys too: by people alone no index applies, and the read walked the
+                # period answers of every project on each alert pass.
+                pa.survey_id.in_({row.survey_id for row in rows}),
                 pa.unit == "quarter",
                 pa.person_id.in_({row.person_id for row in rows}),
                 pa.period.in_(set(previous.values())),
