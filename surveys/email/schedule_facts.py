@@ -48,12 +48,20 @@ def last_contacts(
         Invitation.kind == "invite",
         Invitation.status.in_(CONTACTED),
     )
-    shown = select(Display.person_id, func.max(Display.created_at)).where(
-        Display.project_id == project_id
-    )
     if person_ids is not None:
         invited = invited.where(Invitation.person_id.in_(person_ids))
-        shown = shown.where(Display.person_id.in_(person_ids))
+        shown = select(Display.person_id, func.max(Display.created_at)).where(
+            Display.project_id == project_id, Display.person_id.in_(person_ids)
+        )
+    else:
+        # Driven from the project's people, each person's displays sought by the
+        # (person, time) index: no index leads with a display's project, and filtering on it
+        # walked the displays of every project, once per project in a pass.
+        shown = (
+            select(Display.person_id, func.max(Display.created_at))
+            .join(Person, Person.id == Display.person_id)
+            .where(Person.project_id == project_id)
+        )
     latest: dict[int, datetime] = {}
     for stmt in (invited.group_by(Invitation.person_id), shown.group_by(Display.person_id)):
         for person_id, moment in session.connection().execute(stmt):
