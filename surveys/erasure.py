@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from surveys import period_answers
 from surveys.models import (
     Display,
     Invitation,
-    PeriodAnswer,
     Person,
     SurveyResponse,
     ThemeAssignment,
@@ -38,7 +38,7 @@ def erase_person(session: Session, project_id: int, person_id: int, *, now: date
     forget_comments(session, project_id, response_ids, now=now)
     theirs = select(r.id).where(r.person_id == person_id)
     session.execute(delete(ThemeAssignment).where(ThemeAssignment.response_id.in_(theirs)))
-    session.execute(delete(PeriodAnswer).where(PeriodAnswer.person_id == person_id))
+    period_answers.forget_person(session, project_id, person_id)
     session.execute(delete(r).where(r.person_id == person_id))
     session.execute(delete(Display).where(Display.person_id == person_id))
     session.execute(delete(Invitation).where(Invitation.person_id == person_id))
