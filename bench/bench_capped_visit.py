@@ -7,13 +7,13 @@ A capped survey's visit counts the day's widget answers of that survey. For each
 database holds that many answers of the survey spread over two years, `TODAY` of them today;
 a returning visitor's visit (through the Flask test client, in process, median of
 `--visits`) is timed with the survey capped and, as the baseline in the same run, with the
-cap lifted (the same statement, the count skipped). The ratio capped / uncapped must stay flat
-as the answers grow: at the largest size at most `GROWTH_LIMIT` times that of the smallest,
-or the run fails. SQLite gets no planner statistics, as a database the service
-filled itself has none; PostgreSQL's are gathered, as the worker would. The answers go in by
-the driver past the per-answer upkeep: a visit reads none of the pre-aggregates. `--pg`
-takes a server URL and uses (and drops) one scratch database per size. Output is appended
-to bench/out/bench_capped_visit.txt.
+cap lifted (the same statement, the count skipped). The ratio capped / uncapped must stay
+flat as the answers grow: at the largest size at most `GROWTH_LIMIT` times that of the
+smallest, or the run fails. SQLite gets no planner statistics, as a database the service
+filled itself has none; PostgreSQL's are gathered by the worker's own pass
+(`gather_statistics`). The answers go in by the driver past the per-answer upkeep: a visit
+reads none of the pre-aggregates. `--pg` takes a server URL and uses (and drops) one scratch
+database per size (`pg_database`). Output is appended to bench/out/bench_capped_visit.txt.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, make_url, text, update
+from sqlalchemy import insert, text, update
 
-from bench.bench_http import prepare
+from bench.bench_http import gather_statistics, prepare
+from bench.bench_surveys_page import pg_database
 from service.db import db
 from service.factory import create_app
 from surveys.models import Person, Survey, SurveyResponse
@@ -111,35 +112,14 @@ def measure(database_url: str, size: int, visits: int, tmp: Path) -> tuple[float
     app = create_app(env)
     with app.app_context():
         fill(survey_id, size)
-        if database_url.startswith("postgresql"):
-            db().execute(text("ANALYZE"))
-            db().commit()
+    gather_statistics(env)
+    with app.app_context():
         results = []
         for cap in (10**6, None):
             set_cap(survey_id, cap)
-            app.extensions["flywheel.caches"].clear()
             results.append(visit_times(app, publishable_key, visits))
     app.extensions["db_engine"].dispose()
     return results[0], results[1]
-
-
-def scratch_database(server_url: str, size: int) -> str:
-    """A fresh database on the server for one size; its URL."""
-    name = f"flywheel_capped_{size}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(server_url: str, url: str) -> None:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        # FORCE: the app's per-thread read connection outlives `dispose()` (until its next read).
-        connection.execute(text(f"DROP DATABASE IF EXISTS {make_url(url).database} WITH (FORCE)"))
-    admin.dispose()
 
 
 def main() -> int:
@@ -156,14 +136,12 @@ def main() -> int:
         for size in args.sizes:
             with tempfile.TemporaryDirectory(prefix="flywheel-capped-") as tmp:
                 if database == "sqlite":
-                    url = f"sqlite:///{tmp}/capped.db"
+                    capped, uncapped = measure(
+                        f"sqlite:///{tmp}/capped.db", size, args.visits, Path(tmp)
+                    )
                 else:
-                    url = scratch_database(args.pg, size)
-                try:
-                    capped, uncapped = measure(url, size, args.visits, Path(tmp))
-                finally:
-                    if database == "postgresql":
-                        drop_database(args.pg, url)
+                    with pg_database(args.pg) as url:
+                        capped, uncapped = measure(url, size, args.visits, Path(tmp))
             ratios.append(capped / uncapped)
             line = (
                 f"{database:<10} {size:>10,} answers  capped {capped:6.2f} ms"

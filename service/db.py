@@ -37,7 +37,7 @@ def make_engine(url: str) -> Engine:
             # The commit that finds the WAL past this many pages copies them into the database
             # file and syncs both. At SQLite's default (1,000 pages) an answer's commit paid
             # for that every hundred answers or so; ten times fewer, larger checkpoints copy a
-            # page rewritten many times once, and cut an answer's CPU by 8-10 % in process
+            # page rewritten many times once, and cut an answer's CPU by 5-8 % in process
             # (BENCHMARKS.md). The WAL then grows to about 40 MB between checkpoints.
             cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             cur.close()

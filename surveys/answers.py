@@ -350,9 +350,10 @@ def _record_plain(
     else:
         if not (who.get("external_id") or who.get("email")):
             return None  # the general path says what is wrong with `who`
-        person = people.create_held_person(session, project_id, who, trusted=True, now=now)
-        if person is None:
+        row = people.insert_person_row(session, project_id, who, trusted=True, now=now)
+        if row is None:
             return None
+        person = HeldPerson.of(row)
         previous = None
         _check_fields(answer)
         rows = _survey_state().rows(session, {"survey_id": answer.survey_id})

@@ -137,6 +137,11 @@ class HeldPerson(NamedTuple):
     locale: str | None
     properties: dict[str, Any]
 
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> HeldPerson:
+        """From a row `insert_person_row` stored."""
+        return cls(row["id"], row["project_id"], row["locale"], row["properties"])
+
 
 @memo(maxsize=8)
 def _held_by(key: str, beside: tuple[ColumnElement[Any], ...]) -> PreparedSelect:
@@ -189,27 +194,6 @@ def _held_insert(dialect: str) -> PreparedWrite:
     return PreparedWrite(stmt, [c.key for c in Person.__table__.columns if c.key != "id"])
 
 
-def create_held_person(
-    session: Session,
-    project_id: int,
-    data: dict[str, Any],
-    *,
-    trusted: bool,
-    now: datetime,
-    anonymous: bool = False,
-) -> HeldPerson | None:
-    """`create_person` for a hot path (an answer, a widget visitor's first page view): one
-    compiled INSERT ... RETURNING id, no ORM object; None when another request stored the
-    same external_id first. Every column is given (the defaults of the model, `now` for its
-    times)."""
-    row = insert_person_row(
-        session, project_id, data, trusted=trusted, now=now, anonymous=anonymous
-    )
-    if row is None:
-        return None
-    return HeldPerson(row["id"], project_id, row["locale"], row["properties"])
-
-
 def insert_person_row(
     session: Session,
     project_id: int,
@@ -219,8 +203,10 @@ def insert_person_row(
     now: datetime,
     anonymous: bool = False,
 ) -> dict[str, Any] | None:
-    """`create_held_person`, returning every column of the stored row (its id included), for a
-    caller that reads the new person's other columns instead of selecting them back."""
+    """Insert a new person on a hot path (an answer, a widget visitor's first page view): one
+    compiled INSERT ... RETURNING id, no ORM object; every column of the stored row (its id
+    included), or None when another request stored the same external_id first. Every column
+    is given (unset ones null, `now` for its times)."""
     # The person rules applied to a plain namespace, as `_fresh` applies them to a transient
     # `Person`: the same values without the ORM's instrumented object (a tenth of its cost).
     fresh = SimpleNamespace(**_NEW_ROW, project_id=project_id, properties={})

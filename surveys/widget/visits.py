@@ -202,18 +202,9 @@ def _create_visitor(
     if row is None:
         _write_person(session, project_id, who)
         return None
-    return VisitorRow(
-        id=row["id"],
-        external_id=row["external_id"],
-        email=row["email"],
-        name=row["name"],
-        locale=row["locale"],
-        created_at=row["created_at"],
-        added_at=row["added_at"],
-        properties=row["properties"],
-        anonymous=row["anonymous"],
-        trusted=row["trusted"],
-    )
+    # `_fields`: the named tuple's documented list of its fields, underscored only so as not
+    # to clash with one.
+    return VisitorRow(**{name: row[name] for name in VisitorRow._fields})
 
 
 def _candidates(surveys: list[SurveyState], survey_id: int | None) -> list[SurveyState]:

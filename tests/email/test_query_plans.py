@@ -3,39 +3,16 @@ service never analyses): each seeks an index instead of reading a whole table.""
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
-from service.db import make_engine
 from surveys.email import delivery
 from surveys.email.schedule_facts import last_contacts
-
-
-def _plans(sqlite_template, tmp_path, call, pick) -> list[list[str]]:
-    """SQLite's plan of each statement `call(session)` ran that `pick` selects."""
-    path = tmp_path / "plan.db"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    traced: list[str] = []
-    try:
-        with Session(engine) as session:
-            session.connection().connection.driver_connection.set_trace_callback(traced.append)
-            call(session)
-            connection = session.connection()
-            return [
-                [row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
-                for sql in traced
-                if pick(sql)
-            ]
-    finally:
-        engine.dispose()
+from tests.plans import sqlite_plans
 
 
 def test_the_send_cap_counts_the_last_minute_by_its_index(tmp_path, sqlite_template):
     """Once per dispatched batch: by the `sent_at` index, not every invitation ever made."""
-    (plan,) = _plans(
+    (plan,) = sqlite_plans(
         sqlite_template,
         tmp_path,
         lambda session: delivery.sent_since(session, datetime(2026, 1, 1)),
@@ -47,7 +24,7 @@ def test_the_send_cap_counts_the_last_minute_by_its_index(tmp_path, sqlite_templ
 def test_a_projects_last_displays_are_sought_through_its_people(tmp_path, sqlite_template):
     """Once per project in a scheduling pass: the project's people, then each one's displays
     by the (person, time) index; filtering displays by project walked every project's."""
-    (plan,) = _plans(
+    (plan,) = sqlite_plans(
         sqlite_template,
         tmp_path,
         lambda session: last_contacts(session, 1),

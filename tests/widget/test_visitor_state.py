@@ -9,7 +9,7 @@ import shutil
 import threading
 from datetime import datetime
 
-from sqlalchemy import create_engine, event, select, update
+from sqlalchemy import event, select, update
 
 from service.db import db
 from service.factory import create_app
@@ -18,6 +18,7 @@ from surveys.models import Person
 from surveys.widget import visits
 from surveys.widget.history import _statement, read_visitor, state_of, visitor_state
 from tests.conftest import TEST_SECRET, Api, make_project
+from tests.plans import sqlite_plans
 from tests.widget.conftest import Widget
 
 
@@ -279,21 +280,13 @@ def test_the_days_count_of_a_capped_survey_seeks_todays_answers(tmp_path, sqlite
     """A capped survey's visit counts the day's widget answers. SQLite, which the service
     never analyses, must find them by the (project, time) index: through the survey's index
     it walked every answer the survey ever had, on every visit (30 ms at 300,000 answers)."""
-    path = tmp_path / "plan.db"
-    shutil.copy(sqlite_template, path)
-    engine = create_engine(f"sqlite:///{path}")
-    compiled = _statement().statement.compile(dialect=engine.dialect)
-    try:
-        with engine.connect() as connection:
-            plan = [
-                row[3]
-                for row in connection.exec_driver_sql(
-                    "EXPLAIN QUERY PLAN " + str(compiled),
-                    tuple(None for _ in compiled.positiontup),
-                )
-            ]
-    finally:
-        engine.dispose()
+    params = {"project_id": 1, "external_id": "u-1", "midnight": datetime(2026, 1, 1)}
+    (plan,) = sqlite_plans(
+        sqlite_template,
+        tmp_path,
+        lambda session: _statement().rows(session, params),
+        lambda sql: sql.startswith("SELECT"),
+    )
     answers = [step for step in plan if "survey_responses" in step]
     seek = "SEARCH survey_responses USING INDEX ix_responses_project_time"
     assert f"{seek} (project_id=? AND created_at>?)" in answers, plan
