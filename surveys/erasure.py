@@ -38,7 +38,7 @@ def erase_person(session: Session, project_id: int, person_id: int, *, now: date
     forget_comments(session, project_id, response_ids, now=now)
     theirs = select(r.id).where(r.person_id == person_id)
     session.execute(delete(ThemeAssignment).where(ThemeAssignment.response_id.in_(theirs)))
-    period_answers.forget_person(session, project_id, person_id)
+    period_answers.forget_person(session, person_id)
     session.execute(delete(r).where(r.person_id == person_id))
     session.execute(delete(Display).where(Display.person_id == person_id))
     session.execute(delete(Invitation).where(Invitation.person_id == person_id))

@@ -250,6 +250,9 @@ class PeriodAnswer(Base):
         # Rows of one period come in person order from the key itself, which is what pairing
         # two periods person by person needs; SQLite stores them in that key's tree.
         Index("ix_period_answers_response", "response_id"),
+        # Erasing a person: the cascade from `people` finds their rows here, not by reading
+        # every row (revision 0022).
+        Index("ix_period_answers_person_id", "person_id"),
         # Each person's rows of one survey and unit in period order, with the score: NPS over
         # all periods reads each person's last one from here, without a sort.
         Index("ix_period_answers_person", "survey_id", "unit", "person_id", "period", "score"),
@@ -366,7 +369,11 @@ class ThemeAssignment(Base):
     """Which friction point of a run a response belongs to (null: unassigned)."""
 
     __tablename__ = "theme_assignments"
-    __table_args__ = (Index("ix_theme_assignments_point", "friction_point_id", "response_id"),)
+    __table_args__ = (
+        Index("ix_theme_assignments_point", "friction_point_id", "response_id"),
+        # An erased answer's assignments, sought by the answer (revision 0022).
+        Index("ix_theme_assignments_response", "response_id"),
+    )
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("theme_runs.id", ondelete="CASCADE"), primary_key=True
@@ -574,6 +581,8 @@ class AlertEvent(Base):
     __table_args__ = (
         UniqueConstraint("rule_id", "subject"),
         Index("ix_alert_events_rule_status", "rule_id", "status", "occurred_at"),
+        # An erased answer's events, sought by the answer (revision 0022).
+        Index("ix_alert_events_response", "response_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
