@@ -22,6 +22,7 @@ BENCHMARKS = [
     ("metrics", "bench.bench_metrics", []),
     ("movement", "bench.bench_movement", []),
     ("schedule", "bench.bench_schedule", []),
+    ("erasure", "bench.bench_erasure", []),
     ("dispatch", "bench.bench_dispatch", []),
     ("export", "bench.bench_export", []),
     ("clustering", "bench.bench_clustering", ["--data", str(DATA)]),

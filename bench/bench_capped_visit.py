@@ -29,6 +29,7 @@ from sqlalchemy import insert, text, update
 
 from bench.bench_http import gather_statistics, prepare
 from bench.bench_surveys_page import pg_database
+from bench.growth_report import GrowthReport
 from service.db import db
 from service.factory import create_app
 from surveys.models import Person, Survey, SurveyResponse
@@ -128,9 +129,9 @@ def main() -> int:
     parser.add_argument("--visits", type=int, default=300)
     parser.add_argument("--pg", help="PostgreSQL server URL: the same sizes there too")
     args = parser.parse_args()
-    lines = [f"capped-survey visits, {args.visits} per figure, median ms (in process)"]
-    print(lines[0], flush=True)
-    failed = False
+    report = GrowthReport(
+        OUT, f"capped-survey visits, {args.visits} per figure, median ms (in process)"
+    )
     for database in ("sqlite", "postgresql") if args.pg else ("sqlite",):
         ratios = []
         for size in args.sizes:
@@ -143,25 +144,12 @@ def main() -> int:
                     with pg_database(args.pg) as url:
                         capped, uncapped = measure(url, size, args.visits, Path(tmp))
             ratios.append(capped / uncapped)
-            line = (
+            report.say(
                 f"{database:<10} {size:>10,} answers  capped {capped:6.2f} ms"
                 f"  uncapped {uncapped:6.2f} ms  ratio {ratios[-1]:5.2f}"
             )
-            print(line, flush=True)
-            lines.append(line)
-        growth = ratios[-1] / ratios[0]
-        flat = growth <= GROWTH_LIMIT
-        failed = failed or not flat
-        line = (
-            f"{database:<10} ratio at {args.sizes[-1]:,} / at {args.sizes[0]:,} = {growth:.2f}"
-            f"  (target <= {GROWTH_LIMIT}: {'met' if flat else 'NOT MET'})"
-        )
-        print(line, flush=True)
-        lines.append(line)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("a") as out:
-        out.write("\n".join(lines) + "\n\n")
-    return 1 if failed else 0
+        report.judge(database, args.sizes, ratios, "ratio", GROWTH_LIMIT)
+    return report.close()
 
 
 if __name__ == "__main__":
