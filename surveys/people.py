@@ -202,11 +202,13 @@ def insert_person_row(
     trusted: bool,
     now: datetime,
     anonymous: bool = False,
+    at_once: bool = False,
 ) -> dict[str, Any] | None:
     """Insert a new person on a hot path (an answer, a widget visitor's first page view): one
     compiled INSERT ... RETURNING id, no ORM object; every column of the stored row (its id
     included), or None when another request stored the same external_id first. Every column
-    is given (unset ones null, `now` for its times)."""
+    is given (unset ones null, `now` for its times). `at_once`: committed by itself when the
+    session has no transaction yet (`PreparedWrite.returning_at_once`)."""
     # The person rules applied to a plain namespace, as `_fresh` applies them to a transient
     # `Person`: the same values without the ORM's instrumented object (a tenth of its cost).
     fresh = SimpleNamespace(**_NEW_ROW, project_id=project_id, properties={})
@@ -214,7 +216,7 @@ def insert_person_row(
     values = vars(fresh)
     values.update(added_at=now, updated_at=now, anonymous=anonymous, trusted=bool(fresh.trusted))
     insert = _held_insert(session.get_bind().dialect.name)
-    row = insert.returning(session, values)
+    row = (insert.returning_at_once if at_once else insert.returning)(session, values)
     if row is None:
         return None
     return {"id": row[0], **values}

@@ -7,7 +7,9 @@ synchronous_commit TO OFF` lets this one transaction return before the flush. Po
 documents the trade: a crash of the server may lose the last few hundred milliseconds of
 such transactions, never part of one and never another transaction's data
 (https://www.postgresql.org/docs/current/wal-async-commit.html). It is for writes that the
-next request repeats anyway, never for an answer. SQLite in WAL mode with
+next request repeats anyway, never for an answer. The threads' kept connections, which take
+such writes by themselves (`PreparedWrite.returning_at_once`), set it for their session
+instead. SQLite in WAL mode with
 `synchronous=NORMAL` already commits without a flush, so there it changes nothing.
 """
 

@@ -100,7 +100,9 @@ class ReadConnections:
     pool (so it gets the engine's connect-time settings) and detached from it. The app owns
     one (see `service/caches.py`) and hands it to its sessions through their `info`. A thread's
     connection is replaced after any error, when the engine has a new pool (`dispose()`) and
-    after `clear()`, which every thread notices on its next read.
+    after `clear()`, which every thread notices on its next read. On PostgreSQL it also takes
+    the single-row writes that need no transaction of their own beyond the statement
+    (`PreparedWrite.returning_at_once`), each committed as it runs.
     """
 
     def __init__(self) -> None:
@@ -120,6 +122,9 @@ class ReadConnections:
         if engine.dialect.name != "sqlite":
             connection.rollback()  # whatever a pre-ping began
             connection.autocommit = True
+            # What it writes (`PreparedWrite.returning_at_once`: a widget visitor's person and
+            # display) the next page view sends again: see surveys/database/durability.py.
+            connection.execute("SET synchronous_commit TO OFF")
         return connection
 
     def _kept(self, engine: Engine) -> Any:
@@ -134,7 +139,10 @@ class ReadConnections:
         local.pool, local.generation = engine.pool, self._generation
         return local.connection
 
-    def run(self, engine: Engine, read: Callable[[Any], list[Any]]) -> list[Any]:
+    def run(self, engine: Engine, read: Callable[[Any], Any], *, retry: bool = True) -> Any:
+        """`read(connection)` on this thread's connection. A failure on a kept one is tried
+        again once on a new connection, unless `retry` is false (a write, which the failed
+        try may have committed)."""
         connection = self._kept(engine)
         reused = connection is not None
         if not reused:
@@ -143,7 +151,7 @@ class ReadConnections:
             return read(connection)
         except Exception:
             self.discard()
-            if not reused:
+            if not reused or not retry:
                 raise
         # A kept connection may have gone stale (a server restart, say): one retry on a new
         # one, which a read may always make.
@@ -292,7 +300,28 @@ class PreparedWrite(_PerDialect):
         """Insert one row; the RETURNING row as a plain tuple (None when an ON CONFLICT DO
         NOTHING skipped it). Returned JSON values are not shared between rows."""
         connection = session.connection()
-        dialect, dbapi_connection = connection.dialect, connection.connection
+        return self._returning_on(connection.dialect, connection.connection, params)
+
+    def returning_at_once(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """`returning`, committed by itself on this thread's kept connection when the session
+        has begun no transaction, on PostgreSQL (whose kept connections run in autocommit):
+        a write that needs no other in its transaction then spares the session's
+        transaction, the pool's checkout and pre-ping, BEGIN and COMMIT (four round trips
+        of the seven a widget visitor's first page view made). Otherwise as `returning`.
+        Not tried again on a new connection after a failure: the first try may have
+        committed. The kept connections commit without waiting for the WAL flush
+        (`ReadConnections`): for writes the next request repeats anyway."""
+        reads: ReadConnections | None = session.info.get(READ_CONNECTIONS_INFO)
+        engine = session.get_bind()
+        if reads is None or session.in_transaction() or engine.dialect.name != "postgresql":
+            return self.returning(session, params)
+        return reads.run(
+            engine, lambda dbapi: self._returning_on(engine.dialect, dbapi, params), retry=False
+        )
+
+    def _returning_on(
+        self, dialect: Dialect, dbapi_connection: Any, params: dict[str, Any]
+    ) -> tuple[Any, ...] | None:
         compiled = self.compiled_for(dialect)
         values = self.values(compiled, params)
         cursor = dbapi_connection.cursor()

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Insert, Integer, Select, String, bindparam, insert, select
+from sqlalchemy import Integer, Select, String, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from surveys.answers import Answer, record_answer
 from surveys.clock import to_naive_utc
 from surveys.database.durability import commit_without_flush_wait
+from surveys.database.prepared import PreparedWrite
 from surveys.errors import Conflict, Invalid, NotFound
 from surveys.keys import verify_user_hash
 from surveys.memo import memo
@@ -196,8 +197,16 @@ def _create_visitor(
     """A first visit: one compiled INSERT, whose values are the new person's row. None when
     another request created the same person meanwhile: the general upsert has then run, and
     the caller reads the state."""
+    # Committed by itself where it can be (PostgreSQL): nothing else the visit writes needs
+    # to share its transaction, and the display, if any, follows the same way.
     row = insert_person_row(
-        session, project_id, who.data, trusted=who.trusted, now=now, anonymous=not who.identified
+        session,
+        project_id,
+        who.data,
+        trusted=who.trusted,
+        now=now,
+        anonymous=not who.identified,
+        at_once=True,
     )
     if row is None:
         _write_person(session, project_id, who)
@@ -243,8 +252,12 @@ def _state(session: Session, project_id: int, who: Claim, *, now: datetime) -> V
 
 
 @memo()
-def _display_statement() -> Insert:
-    return insert(Display.__table__).returning(Display.__table__.c.id)
+def _display_insert() -> PreparedWrite:
+    """Compiled once: a display is written by the visit that shows a survey."""
+    return PreparedWrite(
+        insert(Display.__table__).returning(Display.__table__.c.id),
+        ["project_id", "survey_id", "person_id", "created_at"],
+    )
 
 
 def visit(
@@ -309,7 +322,9 @@ def _visit(
             "person_id": person.id,
             "created_at": now,
         }
-        display_id = session.connection().execute(_display_statement(), values).scalar_one()
+        # In the transaction of the person's update when the visit wrote one; else by itself
+        # (PostgreSQL), as the new person's row was.
+        (display_id,) = _display_insert().returning_at_once(session, values)
     return Visit(
         True,
         decision.reason,

@@ -1,0 +1,52 @@
+"""Where a visit's writes go. On PostgreSQL the thread's kept connection runs in autocommit:
+a new visitor's person and display, and a returning visitor's new display, are each
+committed by itself there, without a session transaction (the pool's checkout, its
+pre-ping, BEGIN, SET LOCAL, COMMIT). A visit that updates the person keeps its display in
+that transaction. SQLite writes through the session as before."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, event, select
+
+from surveys.models import Display, Person
+
+
+@pytest.fixture
+def checkouts(app, widget, survey, database_url) -> list[int]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's kept connection only reads: its writes go through the session")
+    assert widget.customer("u-warm").status_code == 200  # the key's settings now cached
+    seen: list[int] = []
+    event.listen(app.extensions["db_engine"].pool, "checkout", lambda *_: seen.append(1))
+    return seen
+
+
+def _stored(database_url: str, external_id: str) -> tuple[int, int]:
+    """(people, displays) of the external id, read on a connection of its own."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            ids = conn.scalars(select(Person.id).where(Person.external_id == external_id)).all()
+            displays = conn.scalars(select(Display.id).where(Display.person_id.in_(ids))).all()
+    finally:
+        engine.dispose()
+    return len(ids), len(displays)
+
+
+def test_a_new_visitor_is_written_without_a_session_transaction(widget, checkouts, database_url):
+    shown = widget.customer("u-new", locale="de")
+    assert shown.status_code == 200 and shown.json["show"] is True, shown.json
+    assert checkouts == []
+    assert _stored(database_url, "u-new") == (1, 1)  # committed, seen from elsewhere
+    again = widget.customer("u-new", locale="de")
+    assert again.json["display_token"] == shown.json["display_token"]  # resumed
+    assert checkouts == [] and _stored(database_url, "u-new") == (1, 1)
+
+
+def test_a_changed_visitor_is_written_in_one_session_transaction(widget, checkouts, database_url):
+    assert widget.customer("u-moved", locale="de").json["show"] is True
+    answer = widget.customer("u-moved", locale="fr")
+    assert answer.status_code == 200, answer.json
+    assert checkouts == [1]  # the person's update, through the session
+    assert _stored(database_url, "u-moved") == (1, 1)
