@@ -216,12 +216,16 @@ def _create_visitor(
     return VisitorRow(**{name: row[name] for name in VisitorRow._fields})
 
 
+def _require_survey(survey_ids: list[int | None], survey_id: int | None) -> None:
+    """NotFound when the visit names a survey the project does not have."""
+    if survey_id is not None and survey_id not in survey_ids:
+        raise NotFound(f"survey {survey_id} not found", {"survey_id": survey_id})
+
+
 def _candidates(surveys: list[SurveyState], survey_id: int | None) -> list[SurveyState]:
     if survey_id is not None:
-        chosen = [s for s in surveys if s.rules.survey_id == survey_id]
-        if not chosen:
-            raise NotFound(f"survey {survey_id} not found", {"survey_id": survey_id})
-        return chosen
+        _require_survey([s.rules.survey_id for s in surveys], survey_id)
+        return [s for s in surveys if s.rules.survey_id == survey_id]
     # Active widget surveys first, so the reason reported is the most telling one.
     return sorted(
         surveys,
@@ -229,12 +233,17 @@ def _candidates(surveys: list[SurveyState], survey_id: int | None) -> list[Surve
     )
 
 
-def _state(session: Session, project_id: int, who: Claim, *, now: datetime) -> VisitorState:
+def _state(
+    session: Session, project_id: int, who: Claim, *, now: datetime, survey_id: int | None
+) -> VisitorState:
     """The visitor and their history, upserting the person first only when the visit brings
     something new."""
     external_id = who.data["external_id"]
     read = read_visitor(session, project_id, external_id, now=now)
     if read.person is None:
+        # Before the person is written, which on PostgreSQL commits at once: a visit that
+        # fails leaves nobody behind.
+        _require_survey([row.survey_id for row in read.rows], survey_id)
         # The read found the surveys without the person: a person created now has no
         # history, so those rows are their state, with no second read.
         created = _create_visitor(session, project_id, who, now)
@@ -293,7 +302,7 @@ def _visit(
     force: bool,
 ) -> Visit:
     who = claim(project, identity, identity_secret=identity_secret)
-    state = _state(session, project.id, who, now=now)
+    state = _state(session, project.id, who, now=now, survey_id=survey_id)
     person = state.person
     loc = base_locale(person.locale or locale)
 

@@ -50,3 +50,12 @@ def test_a_changed_visitor_is_written_in_one_session_transaction(widget, checkou
     assert answer.status_code == 200, answer.json
     assert checkouts == [1]  # the person's update, through the session
     assert _stored(database_url, "u-moved") == (1, 1)
+
+
+def test_a_new_visitor_naming_an_unknown_survey_leaves_nobody_behind(widget, survey, database_url):
+    assert widget.customer("u-warm").status_code == 200  # the key's settings now cached
+    answer = widget.customer("u-lost", survey_id=survey["id"] + 1000)
+    assert answer.status_code == 404, answer.json
+    assert answer.json["error"]["details"] == {"survey_id": survey["id"] + 1000}
+    assert _stored(database_url, "u-lost") == (0, 0)
+    assert widget.customer("u-lost", survey_id=survey["id"]).json["show"] is True
