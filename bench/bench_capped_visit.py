@@ -132,23 +132,20 @@ def main() -> int:
     report = GrowthReport(
         OUT, f"capped-survey visits, {args.visits} per figure, median ms (in process)"
     )
-    for database in ("sqlite", "postgresql") if args.pg else ("sqlite",):
-        ratios = []
-        for size in args.sizes:
-            with tempfile.TemporaryDirectory(prefix="flywheel-capped-") as tmp:
-                if database == "sqlite":
-                    capped, uncapped = measure(
-                        f"sqlite:///{tmp}/capped.db", size, args.visits, Path(tmp)
-                    )
-                else:
-                    with pg_database(args.pg) as url:
-                        capped, uncapped = measure(url, size, args.visits, Path(tmp))
-            ratios.append(capped / uncapped)
-            report.say(
-                f"{database:<10} {size:>10,} answers  capped {capped:6.2f} ms"
-                f"  uncapped {uncapped:6.2f} ms  ratio {ratios[-1]:5.2f}"
-            )
-        report.judge(database, args.sizes, ratios, "ratio", GROWTH_LIMIT)
+
+    def capped_ratio(database: str, size: int) -> tuple[float, str]:
+        with tempfile.TemporaryDirectory(prefix="flywheel-capped-") as tmp:
+            if database == "sqlite":
+                url = f"sqlite:///{tmp}/capped.db"
+                capped, uncapped = measure(url, size, args.visits, Path(tmp))
+            else:
+                with pg_database(args.pg) as url:
+                    capped, uncapped = measure(url, size, args.visits, Path(tmp))
+        ratio = capped / uncapped
+        return ratio, f"capped {capped:6.2f} ms  uncapped {uncapped:6.2f} ms  ratio {ratio:5.2f}"
+
+    databases = ["sqlite", "postgresql"] if args.pg else ["sqlite"]
+    report.over_sizes(databases, args.sizes, capped_ratio, "ratio", GROWTH_LIMIT)
     return report.close()
 
 

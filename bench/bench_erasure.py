@@ -24,7 +24,6 @@ import argparse
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
@@ -34,6 +33,7 @@ from bench import dataset, pg_dataset
 from bench.bench_surveys_page import pg_database
 from bench.growth_report import GrowthReport
 from service.db import make_engine
+from surveys.clock import utcnow
 from surveys.erasure import erase_person
 from surveys.models import FrictionPoint, ThemeRun
 
@@ -78,7 +78,7 @@ def erase_times(url: str, project_id: int, people: int, erasures: int, themed: b
     for person_id in ids:
         with Session(engine) as session:
             started = time.perf_counter()
-            erase_person(session, project_id, person_id, now=datetime.now(UTC))
+            erase_person(session, project_id, person_id, now=utcnow())
             session.commit()
             times.append(time.perf_counter() - started)
     engine.dispose()
@@ -114,16 +114,15 @@ def main() -> int:
     parser.add_argument("--pg", help="PostgreSQL server URL: the same sizes there too")
     args = parser.parse_args()
     report = GrowthReport(OUT, f"erasing a person, median of {args.erasures} erasures, ms")
-    for database in ("sqlite", "postgresql") if args.pg else ("sqlite",):
-        medians = []
-        for size in args.sizes:
-            plain, themed = measure(database, size, args.erasures, args.pg)
-            medians.append(plain)
-            report.say(
-                f"{database:<10} {size:>10,} answers  erasure {plain:8.2f} ms"
-                f"  (a person whose comment is in a theme: {themed:8.2f} ms)"
-            )
-        report.judge(database, args.sizes, medians, "erasure", GROWTH_LIMIT)
+
+    def erasure(database: str, size: int) -> tuple[float, str]:
+        plain, themed = measure(database, size, args.erasures, args.pg)
+        return plain, (
+            f"erasure {plain:8.2f} ms  (a person whose comment is in a theme: {themed:8.2f} ms)"
+        )
+
+    databases = ["sqlite", "postgresql"] if args.pg else ["sqlite"]
+    report.over_sizes(databases, args.sizes, erasure, "erasure", GROWTH_LIMIT)
     return report.close()
 
 

@@ -5,6 +5,7 @@ same run)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -16,6 +17,24 @@ class GrowthReport:
     def say(self, line: str) -> None:
         print(line, flush=True)
         self.lines.append(line)
+
+    def over_sizes(
+        self,
+        databases: list[str],
+        sizes: list[int],
+        measure: Callable[[str, int], tuple[float, str]],
+        what: str,
+        limit: float,
+    ) -> None:
+        """For each database, `measure(database, size)` at every size (the figure judged and
+        the words of its line), then the verdict on its growth."""
+        for database in databases:
+            figures = []
+            for size in sizes:
+                figure, words = measure(database, size)
+                figures.append(figure)
+                self.say(f"{database:<10} {size:>10,} answers  {words}")
+            self.judge(database, sizes, figures, what, limit)
 
     def judge(
         self, database: str, sizes: list[int], figures: list[float], what: str, limit: float

@@ -115,11 +115,17 @@ class ReadConnections:
         return getattr(self._local, "connection", None)
 
     @staticmethod
-    def _connect(engine: Engine) -> Any:
+    def in_autocommit(engine: Engine) -> bool:
+        """Whether this engine's kept connections run in autocommit (all but SQLite's, whose
+        driver begins no transaction for a read but would hold one after a write)."""
+        return engine.dialect.name != "sqlite"
+
+    @classmethod
+    def _connect(cls, engine: Engine) -> Any:
         fairy = engine.raw_connection()
         fairy.detach()
         connection = fairy.dbapi_connection
-        if engine.dialect.name != "sqlite":
+        if cls.in_autocommit(engine):
             connection.rollback()  # whatever a pre-ping began
             connection.autocommit = True
             # What it writes (`PreparedWrite.returning_at_once`: a widget visitor's person and
@@ -304,7 +310,7 @@ class PreparedWrite(_PerDialect):
 
     def returning_at_once(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """`returning`, committed by itself on this thread's kept connection when the session
-        has begun no transaction, on PostgreSQL (whose kept connections run in autocommit):
+        has begun no transaction and the kept connections run in autocommit (PostgreSQL):
         a write that needs no other in its transaction then spares the session's
         transaction, the pool's checkout and pre-ping, BEGIN and COMMIT (four round trips
         of the seven a widget visitor's first page view made). Otherwise as `returning`.
@@ -313,7 +319,7 @@ class PreparedWrite(_PerDialect):
         (`ReadConnections`): for writes the next request repeats anyway."""
         reads: ReadConnections | None = session.info.get(READ_CONNECTIONS_INFO)
         engine = session.get_bind()
-        if reads is None or session.in_transaction() or engine.dialect.name != "postgresql":
+        if reads is None or session.in_transaction() or not reads.in_autocommit(engine):
             return self.returning(session, params)
         return reads.run(
             engine, lambda dbapi: self._returning_on(engine.dialect, dbapi, params), retry=False
