@@ -95,14 +95,13 @@ class ReadConnections:
 
     Borrowing from the pool costs a widget visit more than its query: the checkout, the
     reset (a rollback) on return and, on PostgreSQL, the pre-ping. A connection kept by its
-    thread pays none of them. It never holds a transaction between reads: SQLite's driver
-    begins none for a SELECT, and the others run in autocommit. It is taken from the engine's
-    pool (so it gets the engine's connect-time settings) and detached from it. The app owns
-    one (see `service/caches.py`) and hands it to its sessions through their `info`. A thread's
-    connection is replaced after any error, when the engine has a new pool (`dispose()`) and
-    after `clear()`, which every thread notices on its next read. On PostgreSQL it also takes
-    the single-row writes that need no transaction of their own beyond the statement
-    (`PreparedWrite.returning_at_once`), each committed as it runs.
+    thread pays none of them. It runs in autocommit, so it never holds a transaction between
+    statements. It is taken from the engine's pool (so it gets the engine's connect-time
+    settings) and detached from it. The app owns one (see `service/caches.py`) and hands it to
+    its sessions through their `info`. A thread's connection is replaced after any error, when
+    the engine has a new pool (`dispose()`) and after `clear()`, which every thread notices on
+    its next read. It also takes the single-row writes that need no transaction beyond the
+    statement (`PreparedWrite.returning_at_once`), each committed as it runs.
     """
 
     def __init__(self) -> None:
@@ -115,17 +114,16 @@ class ReadConnections:
         return getattr(self._local, "connection", None)
 
     @staticmethod
-    def in_autocommit(engine: Engine) -> bool:
-        """Whether this engine's kept connections run in autocommit (all but SQLite's, whose
-        driver begins no transaction for a read but would hold one after a write)."""
-        return engine.dialect.name != "sqlite"
-
-    @classmethod
-    def _connect(cls, engine: Engine) -> Any:
+    def _connect(engine: Engine) -> Any:
         fairy = engine.raw_connection()
         fairy.detach()
         connection = fairy.dbapi_connection
-        if cls.in_autocommit(engine):
+        if engine.dialect.name == "sqlite":
+            # sqlite3 begins a transaction before a write and holds it until a commit: with
+            # no isolation level, each statement commits by itself (SQLite's own autocommit).
+            # In WAL mode with synchronous=NORMAL a commit waits for no disk flush anyway.
+            connection.isolation_level = None
+        else:
             connection.rollback()  # whatever a pre-ping began
             connection.autocommit = True
             # What it writes (`PreparedWrite.returning_at_once`: a widget visitor's person and
@@ -309,17 +307,17 @@ class PreparedWrite(_PerDialect):
         return self._returning_on(connection.dialect, connection.connection, params)
 
     def returning_at_once(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        """`returning`, committed by itself on this thread's kept connection when the session
-        has begun no transaction and the kept connections run in autocommit (PostgreSQL):
-        a write that needs no other in its transaction then spares the session's
-        transaction, the pool's checkout and pre-ping, BEGIN and COMMIT (four round trips
-        of the seven a widget visitor's first page view made). Otherwise as `returning`.
+        """`returning`, committed by itself on this thread's kept connection (which runs in
+        autocommit) when the session has begun no transaction: a write that needs no other
+        in its transaction then spares the session's transaction, the pool's checkout (and
+        on PostgreSQL its pre-ping), BEGIN and COMMIT (on PostgreSQL four round trips of the
+        seven a widget visitor's first page view made). Otherwise as `returning`.
         Not tried again on a new connection after a failure: the first try may have
         committed. The kept connections commit without waiting for the WAL flush
         (`ReadConnections`): for writes the next request repeats anyway."""
         reads: ReadConnections | None = session.info.get(READ_CONNECTIONS_INFO)
         engine = session.get_bind()
-        if reads is None or session.in_transaction() or not reads.in_autocommit(engine):
+        if reads is None or session.in_transaction():
             return self.returning(session, params)
         return reads.run(
             engine, lambda dbapi: self._returning_on(engine.dialect, dbapi, params), retry=False

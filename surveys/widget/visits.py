@@ -197,7 +197,7 @@ def _create_visitor(
     """A first visit: one compiled INSERT, whose values are the new person's row. None when
     another request created the same person meanwhile: the general upsert has then run, and
     the caller reads the state."""
-    # Committed by itself where it can be (PostgreSQL): nothing else the visit writes needs
+    # Committed by itself on the thread's kept connection: nothing else the visit writes needs
     # to share its transaction, and the display, if any, follows the same way.
     row = insert_person_row(
         session,
@@ -241,7 +241,7 @@ def _state(
     external_id = who.data["external_id"]
     read = read_visitor(session, project_id, external_id, now=now)
     if read.person is None:
-        # Before the person is written, which on PostgreSQL commits at once: a visit that
+        # Before the person is written, which commits at once: a visit that
         # fails leaves nobody behind.
         _require_survey([row.survey_id for row in read.rows], survey_id)
         # The read found the surveys without the person: a person created now has no
@@ -332,7 +332,7 @@ def _visit(
             "created_at": now,
         }
         # In the transaction of the person's update when the visit wrote one; else by itself
-        # (PostgreSQL), as the new person's row was.
+        # on the kept connection, as the new person's row was.
         (display_id,) = _display_insert().returning_at_once(session, values)
     return Visit(
         True,

@@ -1,8 +1,8 @@
-"""Where a visit's writes go. On PostgreSQL the thread's kept connection runs in autocommit:
-a new visitor's person and display, and a returning visitor's new display, are each
-committed by itself there, without a session transaction (the pool's checkout, its
+"""Where a visit's writes go. The thread's kept connection runs in autocommit: a new
+visitor's person and display, and a returning visitor's new display, are each committed by
+itself there, without a session transaction (the pool's checkout, on PostgreSQL its
 pre-ping, BEGIN, SET LOCAL, COMMIT). A visit that updates the person keeps its display in
-that transaction. SQLite writes through the session as before."""
+that transaction."""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ from surveys.models import Display, Person
 
 
 @pytest.fixture
-def checkouts(app, widget, survey, database_url) -> list[int]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite's kept connection only reads: its writes go through the session")
+def checkouts(app, widget, survey) -> list[int]:
     assert widget.customer("u-warm").status_code == 200  # the key's settings now cached
     seen: list[int] = []
     event.listen(app.extensions["db_engine"].pool, "checkout", lambda *_: seen.append(1))
