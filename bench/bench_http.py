@@ -28,9 +28,10 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from bench.http_load import OUT, gunicorn, hello_app, post_json_lua, wrk
 from service import migrate
@@ -39,7 +40,8 @@ from service.factory import create_app
 from service.widget.script import Script
 from service.worker.statistics_jobs import refresh_statistics
 from surveys import catalog
-from surveys.models import Display, SurveyResponse
+from surveys.clock import utcnow
+from surveys.models import Display, Person, Survey, SurveyResponse
 from surveys.projects import create_project, update_project
 
 SECRET = "bench-secret-key-not-for-production"
@@ -69,6 +71,52 @@ def prepare(database_url: str, var_dir: Path) -> tuple[dict[str, str], str, str,
         keys = new.keys.secret_key, new.keys.publishable_key, survey.id
     app.extensions["db_engine"].dispose()
     return {**env, **NO_LIMITS}, *keys
+
+
+def add_history(database_url: str, survey_id: int, answers: int) -> None:
+    """Give the benchmark's project `answers` answers of past days (five per person, one to
+    365 days old), as a live service has: PostgreSQL plans a statement by what it knows of
+    the tables, and a day's range then holds a small share of the answers."""
+    if answers <= 0:
+        return
+    now = utcnow()
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            project_id = conn.scalar(select(Survey.project_id).where(Survey.id == survey_id))
+            people = [
+                {
+                    "project_id": project_id,
+                    "external_id": f"history-{n}",
+                    "properties": {},
+                    "added_at": now,
+                    "updated_at": now,
+                    "anonymous": False,
+                    "trusted": True,
+                }
+                for n in range(max(1, answers // 5))
+            ]
+            conn.execute(insert(Person), people)
+            ids = conn.scalars(
+                select(Person.id).where(Person.external_id.like("history-%")).order_by(Person.id)
+            ).all()
+            rows = [
+                {
+                    "project_id": project_id,
+                    "survey_id": survey_id,
+                    "person_id": ids[n % len(ids)],
+                    "score": n % 11,
+                    "channel": "api",
+                    "excluded": False,
+                    "properties": {},
+                    "created_at": now - timedelta(days=1 + n % 365, seconds=n),
+                    "updated_at": now,
+                }
+                for n in range(answers)
+            ]
+            conn.execute(insert(SurveyResponse), rows)
+    finally:
+        engine.dispose()
 
 
 def gather_statistics(env: dict[str, str]) -> int:

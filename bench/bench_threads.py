@@ -4,6 +4,7 @@ measured in alternating rounds so that both sides of every ratio meet the same m
 
     .venv/bin/python -m bench.bench_threads [--load ingest|new|back] [--rounds 5]
                                             [--seconds 5] [--database-url URL] [--threads 1 4]
+                                            [--history ANSWERS]
 
 `ingest` posts answers (`POST /api/v1/responses`, a pool of 5,000 people), `new` sends first
 widget visits, `back` returning ones (bodies as in `bench_http`). It backs the default of
@@ -19,7 +20,7 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.bench_http import answer_body, gather_statistics, prepare, visit_body
+from bench.bench_http import add_history, answer_body, gather_statistics, prepare, visit_body
 from bench.http_load import OUT, WrkResult, gunicorn, post_json_lua, wrk
 
 SETTINGS = ("1", "4")  # the defaults on SQLite and PostgreSQL
@@ -33,6 +34,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--database-url", help="default: a fresh SQLite file (WAL)")
     parser.add_argument(
+        "--history", type=int, default=0, help="answers of past days the project holds first"
+    )
+    parser.add_argument(
         "--threads", nargs="+", default=list(SETTINGS), help="settings compared (default: 1 4)"
     )
     args = parser.parse_args()
@@ -42,6 +46,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as tmp, ExitStack() as stack:
         database_url = args.database_url or f"sqlite:///{tmp}/bench.db"
         env, secret_key, publishable_key, survey_id = prepare(database_url, Path(tmp) / "var")
+        add_history(database_url, survey_id, args.history)
         apps, hellos = {}, {}
         for threads in settings:
             setting = {**env, "WEB_CONCURRENCY": "4", "GUNICORN_THREADS": threads}
@@ -84,7 +89,10 @@ def main() -> None:
                 figures[f"h{threads}"].append(hello.requests_per_second)
 
     database = "given URL" if args.database_url else "SQLite (WAL)"
-    lines = [f"database: {database}; load: {args.load}; 4 workers; {args.rounds} rounds"]
+    lines = [
+        f"database: {database}; load: {args.load}; 4 workers; {args.rounds} rounds; "
+        f"{args.history:,} answers of past days"
+    ]
     for threads in settings:
         app, hello = figures[f"a{threads}"], figures[f"h{threads}"]
         ratio = statistics.median(app) / statistics.median(hello)

@@ -1,7 +1,17 @@
 """A widget visitor and their history, read for the eligibility rules in one statement: the
 person's row, and for each survey of the project its rules and the person's answers, displays
-and emails, plus the day's widget answers of capped surveys. The surveys come even when the
-person is unknown, so that a first visit reads once: a person created now has no history."""
+and emails. The surveys come even when the person is unknown, so that a first visit reads
+once: a person created now has no history. Only a visit to a project with a capped survey
+reads a second time, for the day's widget answers.
+
+The day's count has a statement of its own so that the visitor's statement costs PostgreSQL
+no planning. psycopg prepares a statement run five times, and the server then plans each run
+again (a custom plan) unless the plan made for any values (the generic plan) is estimated no
+dearer. Inside the visitor's statement, the count's range over `created_at` made the generic
+plan look dearer than the custom ones (a range of unknown bounds is taken to hold a third of
+the rows), though the count runs only for a capped survey: the server planned every visit
+anew, about 1 ms of its CPU. Without it the generic plan is chosen from the sixth run
+(`tests/widget/test_visitor_state.py` checks `pg_prepared_statements`)."""
 
 from __future__ import annotations
 
@@ -14,7 +24,6 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    case,
     func,
     select,
 )
@@ -60,11 +69,13 @@ class VisitorState(NamedTuple):
 
 
 class VisitorRead(NamedTuple):
-    """What the statement read: the person (None when unknown) and the rows per survey, from
-    which `state_of` builds the state of that person or of one created since."""
+    """What the statements read: the person (None when unknown), the rows per survey and the
+    day's widget answers per capped survey, from which `state_of` builds the state of that
+    person or of one created since."""
 
     person: VisitorRow | None
     rows: list[Any]
+    today: dict[int, int]
 
 
 def _latest(moments: list[datetime | None]) -> datetime | None:
@@ -88,18 +99,6 @@ def _statement() -> PreparedSelect:
     answered = and_(ANSWERS.c.survey_id == survey, ANSWERS.c.person_id == person)
     shown = and_(DISPLAYS.c.person_id == person, DISPLAYS.c.survey_id == survey)
     still_open = and_(shown, DISPLAYS.c.dismissed_at.is_(None), DISPLAYS.c.responded_at.is_(None))
-    # Today's answers of the project, found by the (project, time) index; without the project
-    # the count walked every answer ever stored, on each visit of a capped survey.
-    answers_today = (
-        select(func.count())
-        .where(
-            ANSWERS.c.project_id == PROJECTS.c.id,
-            ANSWERS.c.survey_id == survey,
-            ANSWERS.c.channel == "widget",
-            ANSWERS.c.created_at >= bindparam("midnight", type_=DateTime()),
-        )
-        .scalar_subquery()
-    )
     statement = (
         select(
             person.label("person_id"),
@@ -130,7 +129,6 @@ def _statement() -> PreparedSelect:
             latest(DISPLAYS.c.created_at, shown).label("last_shown"),
             latest(DISPLAYS.c.created_at, still_open).label("open_at"),
             latest(DISPLAYS.c.id, still_open).label("open_id"),
-            case((SURVEYS.c.daily_response_cap.is_not(None), answers_today)).label("today"),
         )
         .select_from(
             PROJECTS.outerjoin(
@@ -147,6 +145,21 @@ def _statement() -> PreparedSelect:
     return PreparedSelect(statement)
 
 
+@memo()
+def _todays_answers() -> PreparedSelect:
+    """The day's widget answers of the project per survey, found by the (project, time)
+    index; through a survey's index the count walked every answer the survey ever had."""
+    return PreparedSelect(
+        select(ANSWERS.c.survey_id, func.count().label("answers"))
+        .where(
+            ANSWERS.c.project_id == bindparam("project_id", type_=Integer()),
+            ANSWERS.c.channel == "widget",
+            ANSWERS.c.created_at >= bindparam("midnight", type_=DateTime()),
+        )
+        .group_by(ANSWERS.c.survey_id)
+    )
+
+
 def visitor_state(
     session: Session, project_id: int, external_id: str, *, now: datetime
 ) -> VisitorState | None:
@@ -156,22 +169,22 @@ def visitor_state(
     another module's state, so it holds whichever door made the contact.
     """
     read = read_visitor(session, project_id, external_id, now=now)
-    return None if read.person is None else state_of(read.person, read.rows)
+    return None if read.person is None else state_of(read.person, read)
 
 
 def read_visitor(
     session: Session, project_id: int, external_id: str, *, now: datetime
 ) -> VisitorRead:
-    """One run of the statement: the person with this external_id (None when unknown) and
-    the rows `state_of` reads."""
-    params = {
-        "project_id": project_id,
-        "external_id": external_id,
-        "midnight": datetime(now.year, now.month, now.day),
-    }
-    rows = _statement().rows(session, params)
+    """One run of the statement (two for a project with a capped survey): the person with
+    this external_id (None when unknown) and what `state_of` reads."""
+    rows = _statement().rows(session, {"project_id": project_id, "external_id": external_id})
+    today: dict[int, int] = {}
+    if any(row.daily_response_cap is not None for row in rows):
+        midnight = datetime(now.year, now.month, now.day)
+        counts = _todays_answers().rows(session, {"project_id": project_id, "midnight": midnight})
+        today = {row.survey_id: row.answers for row in counts if row.survey_id is not None}
     if not rows or rows[0].person_id is None:
-        return VisitorRead(None, rows)
+        return VisitorRead(None, rows, today)
     first = rows[0]
     person = VisitorRow(
         id=first.person_id,
@@ -185,13 +198,14 @@ def read_visitor(
         anonymous=first.anonymous,
         trusted=first.trusted,
     )
-    return VisitorRead(person, rows)
+    return VisitorRead(person, rows, today)
 
 
-def state_of(person: VisitorRow, rows: list[Any]) -> VisitorState:
-    """The state of `person` from rows `read_visitor` read: theirs, or those read while the
+def state_of(person: VisitorRow, read: VisitorRead) -> VisitorState:
+    """The state of `person` from what `read_visitor` read: theirs, or what it read while the
     person was unknown, for a person created since (whose history columns are rightly empty;
     the surveys' rules and the day's answers are the surveys' own)."""
+    rows = read.rows
     surveys = [row for row in rows if row.survey_id is not None]
     # Any contact of any survey, by any door: the latest answer, display or email.
     contacts = [rows[0].last_email] if rows else []
@@ -201,12 +215,21 @@ def state_of(person: VisitorRow, rows: list[Any]) -> VisitorState:
     customer_since = person.created_at or person.added_at
     return VisitorState(
         person,
-        [_survey_state(str(person.id), customer_since, row, last_contact) for row in surveys],
+        [
+            _survey_state(
+                str(person.id), customer_since, row, last_contact, read.today.get(row.survey_id, 0)
+            )
+            for row in surveys
+        ],
     )
 
 
 def _survey_state(
-    person_key: str, customer_since: datetime | None, row: Any, last_contact: datetime | None
+    person_key: str,
+    customer_since: datetime | None,
+    row: Any,
+    last_contact: datetime | None,
+    answers_today: int,
 ) -> SurveyState:
     rules = eligibility.SurveyRules(
         survey_id=row.survey_id,
@@ -225,6 +248,6 @@ def _survey_state(
         last_dismissal_at=row.last_dismissal,
         last_contact_at=last_contact,
         open_display_at=row.open_at,
-        responses_today=row.today or 0,
+        responses_today=answers_today,
     )
     return SurveyState(rules, row.question, row.product_name, history, row.open_id)

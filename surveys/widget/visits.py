@@ -248,9 +248,9 @@ def _state(
         # history, so those rows are their state, with no second read.
         created = _create_visitor(session, project_id, who, now)
         if created is not None:
-            return state_of(created, read.rows)
+            return state_of(created, read)
     elif _is_current(read.person, who):
-        return state_of(read.person, read.rows)
+        return state_of(read.person, read)
     else:
         # The row just read says the person is out of date: write without looking them up a
         # second time.

@@ -9,14 +9,20 @@ import shutil
 import threading
 from datetime import datetime
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, text, update
 
 from service.db import db
 from service.factory import create_app
 from surveys.clock import utcnow
 from surveys.models import Person
 from surveys.widget import visits
-from surveys.widget.history import _statement, read_visitor, state_of, visitor_state
+from surveys.widget.history import (
+    _statement,
+    _todays_answers,
+    read_visitor,
+    state_of,
+    visitor_state,
+)
 from tests.conftest import TEST_SECRET, Api, make_project
 from tests.plans import sqlite_plans
 from tests.widget.conftest import Widget
@@ -27,13 +33,12 @@ def test_prepared_rows_equal_sqlalchemy_rows(app, widget, survey, api):
     widget.post("dismissals", {"display_token": token})
     widget.customer("u-2")
     api.post("/api/v1/surveys", json={"name": "Second", "daily_response_cap": 5})
-    now = utcnow()
     prepared = _statement()
     with app.app_context():
         project_id = db().scalar(select(Person.project_id).where(Person.external_id == "u-1"))
         db().rollback()
         for external_id in ("u-1", "u-2", "nobody"):
-            params = {"project_id": project_id, "external_id": external_id, "midnight": now}
+            params = {"project_id": project_id, "external_id": external_id}
             expected = [tuple(row) for row in db().execute(prepared.statement, params)]
             assert [tuple(row) for row in prepared.rows(db(), params)] == expected
             assert db().in_transaction()  # the comparison above began one: rows read in it
@@ -268,7 +273,7 @@ def test_a_new_visitors_state_is_the_one_read_after_creating_them(app, widget, s
             trusted=False,
         )
         created = visits._create_visitor(session, project_id, who, now)
-        built = state_of(created, read.rows)
+        built = state_of(created, read)
         assert built == visitor_state(session, project_id, "u-new", now=now)
         today = {s.rules.survey_id: s.history.responses_today for s in built.surveys}
         assert today == {survey["id"]: 0, capped["id"]: 2}
@@ -280,14 +285,49 @@ def test_the_days_count_of_a_capped_survey_seeks_todays_answers(tmp_path, sqlite
     """A capped survey's visit counts the day's widget answers. SQLite, which the service
     never analyses, must find them by the (project, time) index: through the survey's index
     it walked every answer the survey ever had, on every visit (30 ms at 300,000 answers)."""
-    params = {"project_id": 1, "external_id": "u-1", "midnight": datetime(2026, 1, 1)}
+    params = {"project_id": 1, "midnight": datetime(2026, 1, 1)}
     (plan,) = sqlite_plans(
         sqlite_template,
         tmp_path,
-        lambda session: _statement().rows(session, params),
+        lambda session: _todays_answers().rows(session, params),
         lambda sql: sql.startswith("SELECT"),
     )
     answers = [step for step in plan if "survey_responses" in step]
     seek = "SEARCH survey_responses USING INDEX ix_responses_project_time"
     assert f"{seek} (project_id=? AND created_at>?)" in answers, plan
     assert not [step for step in answers if step.startswith("SCAN")], plan
+
+
+def test_postgresql_plans_the_visitors_statement_once(app, widget, survey, api, database_url):
+    """psycopg prepares the visitor's statement on its sixth run; PostgreSQL then plans five
+    runs for their values and afterwards keeps the generic plan, as long as that plan is
+    estimated no dearer. The day's count of a capped survey, a range over `created_at`, made
+    it look dearer when it sat in this statement: every visit was planned anew."""
+    if not database_url.startswith("postgresql"):
+        return  # SQLite plans each statement once per connection anyway
+    api.post("/api/v1/surveys", json={"name": "Capped", "daily_response_cap": 5})
+    assert widget.customer("u-plan").status_code == 200
+    # A project with history: 5,000 answers of past days, which the planner knows of.
+    with app.extensions["db_engine"].begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO survey_responses (project_id, survey_id, person_id, score, channel,"
+                " excluded, properties, created_at, updated_at)"
+                " SELECT p.project_id, :survey, p.id, g % 11, 'widget', false, '{}',"
+                " now() - make_interval(days => 1 + g % 300), now()"
+                " FROM people p, generate_series(1, 5000) g WHERE p.external_id = 'u-plan'"
+            ),
+            {"survey": survey["id"]},
+        )
+        conn.execute(text("ANALYZE survey_responses"))
+    for _ in range(20):
+        assert widget.customer("u-plan").status_code == 200
+    reads = app.extensions["flywheel.caches"]["read_connections"]
+    with reads.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ("%FROM projects LEFT OUTER JOIN people%",),
+        )
+        generic, custom = cursor.fetchone()
+    assert custom <= 5 and generic >= 5, (generic, custom)
