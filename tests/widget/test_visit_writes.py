@@ -6,10 +6,13 @@ that transaction."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import create_engine, event, select
 
 from surveys.models import Display, Person
+from tests.widget.conftest import Widget
 
 
 @pytest.fixture
@@ -57,3 +60,27 @@ def test_a_new_visitor_naming_an_unknown_survey_leaves_nobody_behind(widget, sur
     assert answer.json["error"]["details"] == {"survey_id": survey["id"] + 1000}
     assert _stored(database_url, "u-lost") == (0, 0)
     assert widget.customer("u-lost", survey_id=survey["id"]).json["show"] is True
+
+
+def test_first_visits_at_once_make_one_person(app, project, survey, database_url):
+    """Eight first visits of the same visitor at the same moment, each on its own thread and
+    so its own kept connection: one inserts the person, the others find their insert skipped
+    and take the general upsert. Every visit is answered, one person is stored, and each
+    token names a display of theirs."""
+    barrier = threading.Barrier(8)
+    answers: list = []
+
+    def first_visit() -> None:
+        widget = Widget.of(app.test_client(), project)
+        barrier.wait()
+        answers.append(widget.customer("u-rush"))
+
+    threads = [threading.Thread(target=first_visit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [200] * 8, [a.json for a in answers]
+    assert all(a.json["show"] is True for a in answers), [a.json for a in answers]
+    people, displays = _stored(database_url, "u-rush")
+    assert people == 1 and 1 <= displays <= 8
