@@ -104,13 +104,25 @@ class Target:
             return db().scalar(text("SELECT COUNT(*) FROM survey_responses"))
 
     def periods_right(self) -> bool:
-        """The kept period answers equal a rebuild of them (rolled back)."""
+        """The kept period answers, their links to the previous period included, equal a
+        rebuild of them (rolled back)."""
         from service.db import db
         from surveys import period_answers
         from surveys.models import PeriodAnswer, Project
 
         pa = PeriodAnswer
-        cols = select(pa.survey_id, pa.unit, pa.period, pa.person_id, pa.score, pa.response_id)
+        cols = select(
+            pa.survey_id,
+            pa.unit,
+            pa.period,
+            pa.person_id,
+            pa.score,
+            pa.response_id,
+            pa.weight,
+            pa.prev_score,
+            pa.prev_weight,
+            pa.rise,
+        )
         with self.app.app_context():
             session: Session = db()
             kept = set(session.execute(cols).all())

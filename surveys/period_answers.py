@@ -67,9 +67,10 @@ def is_current(project: Project) -> bool:
     return project.periods_zone == project.time_zone
 
 
-@memo(maxsize=4)
-def _upsert(dialect: str) -> Insert:
-    """Built once per dialect: the statement runs on every recorded answer."""
+@memo(maxsize=8)
+def _upsert(dialect: str, linked: bool = False) -> Insert:
+    """Built once per dialect: the statement runs on every recorded answer. `linked`: the
+    rows come with their previous-period fields, which a replaced row takes too."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # The table, not the mapped class: an ORM-enabled INSERT pays for the ORM's bulk machinery
     # on every answer.
@@ -86,6 +87,11 @@ def _upsert(dialect: str) -> Insert:
             "created_at": new.created_at,
             "response_id": new.response_id,
             "weight": new.weight,
+            **(
+                {"prev_score": new.prev_score, "prev_weight": new.prev_weight, "rise": new.rise}
+                if linked
+                else {}
+            ),
         },
         where=later,
     )
@@ -354,24 +360,54 @@ def count_range(
     if first is None:
         return 0
     total = 0
-    surveys = select(Survey.id).where(Survey.project_id == project_id)
     answers = last_id - first_id + 1
     for units, unit in enumerate(KEPT_UNITS, 1):
         periods = periods_between(first, last, unit, time_zone)
-        total += _insert_latest(session, unit, periods, *where)
+        previous = {p.label: previous_period(p, unit, time_zone).label for p in periods}
+        total += _insert_latest(session, unit, periods, *where, previous=previous)
         # Up to one row per answer in each unit written so far.
         planner_statistics.cover_written(
             session, {"period_answers": answers * units, "survey_responses": answers}
         )
-        link(
-            session,
-            time_zone,
-            unit,
-            [p.label for p in periods],
-            PeriodAnswer.survey_id.in_(surveys),
-            PeriodAnswer.person_id.in_(select(r.person_id).where(*where)),
-        )
+        _link_next(session, time_zone, unit, periods, *where)
     return total
+
+
+def _link_next(
+    session: Session, time_zone: str, unit: str, periods: list[Period], *where: ColumnElement[bool]
+) -> int:
+    """Link again each row whose previous period's row the answers matching `where` may
+    have changed: their person's row in the period right after each answer's. The rows of
+    the answers' own periods came linked (`_insert_latest`), but to the rows as they stood
+    before: a row whose previous period the same batch wrote is one of these too.
+
+    One UPDATE ... FROM the answers' distinct (survey, person, next period), each row sought
+    by its key; an import in time order mostly finds none."""
+    r = SurveyResponse
+    pa = PeriodAnswer.__table__.c
+    after = {p.label: next_period(p, unit, time_zone) for p in periods}
+    touched = (
+        select(
+            r.survey_id,
+            r.person_id,
+            period_case(periods, [after[p.label].label for p in periods]).label("period"),
+        )
+        .where(r.survey_id.is_not(None), *_counted(), *where)
+        .distinct()
+        .subquery("touched")
+    )
+    prev_label = case({n.label: label for label, n in after.items()}, value=pa.period, else_=null())
+    stmt = (
+        update(PeriodAnswer.__table__)
+        .where(
+            pa.unit == unit,
+            pa.survey_id == touched.c.survey_id,
+            pa.person_id == touched.c.person_id,
+            pa.period == touched.c.period,
+        )
+        .values(_link_values(prev_label))
+    )
+    return session.execute(stmt).rowcount or 0
 
 
 def check_kept(session: Session, project: Project) -> tuple[int | None, bool]:
@@ -442,9 +478,17 @@ def period_case(
 
 
 def _insert_latest(
-    session: Session, unit: str, periods: list[Period], *where: ColumnElement[bool]
+    session: Session,
+    unit: str,
+    periods: list[Period],
+    *where: ColumnElement[bool],
+    previous: dict[str, str] | None = None,
 ) -> int:
-    """INSERT ... SELECT each person's latest counted answer per survey and period."""
+    """INSERT ... SELECT each person's latest counted answer per survey and period.
+
+    `previous` (each period's label -> the label of the period before it): the rows come
+    linked to their previous period's rows as they stood before the statement, as `link`
+    would link them."""
     r = SurveyResponse
     label = period_case(periods, [p.label for p in periods])
     ranked = (
@@ -477,19 +521,37 @@ def _insert_latest(
         c.response_id,
         c.weight,
     ).where(c.rn == 1, c.period.is_not(None))
-    stmt = _upsert(session.get_bind().dialect.name).from_select(
-        [
-            "survey_id",
-            "unit",
-            "period",
-            "person_id",
-            "score",
-            "created_at",
-            "response_id",
-            "weight",
-        ],
-        rows,
-    )
+    columns = [
+        "survey_id",
+        "unit",
+        "period",
+        "person_id",
+        "score",
+        "created_at",
+        "response_id",
+        "weight",
+    ]
+    if previous is not None:
+        # One seek of the previous period's row per row, joined: the UPDATE of `link` needs
+        # one per field.
+        earlier = PeriodAnswer.__table__.alias("before")
+        before = earlier.c
+        rows = rows.outerjoin(
+            earlier,
+            and_(
+                before.survey_id == c.survey_id,
+                before.unit == unit,
+                before.period == case(previous, value=c.period, else_=null()),
+                before.person_id == c.person_id,
+            ),
+        ).add_columns(
+            before.score.label("prev_score"),
+            before.weight.label("prev_weight"),
+            (rank_case(c.score) - rank_case(before.score)).label("rise"),
+        )
+        columns += ["prev_score", "prev_weight", "rise"]
+    dialect = session.get_bind().dialect.name
+    stmt = _upsert(dialect, linked=previous is not None).from_select(columns, rows)
     # SQLAlchemy keeps an INSERT's row count only when asked (its result closes at once,
     # and psycopg's closed cursor reports -1).
     return session.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount

@@ -148,6 +148,45 @@ def test_period_answers_equal_a_rebuild(app, client):
     assert ("quarter", "2026-Q1", 10) in counted
 
 
+def test_a_batch_links_periods_it_writes_side_by_side_and_the_periods_after(app, api, project):
+    """A batch's rows come linked to the previous period's rows as they stood before it, and
+    the rows after each of its answers' periods are linked again: a person's consecutive
+    periods in one batch (newest first), and a batch that brings the period before rows a
+    former batch stored, must both read as a rebuild."""
+    survey_id = _survey(api)
+
+    def send(rows):
+        body = _batch(
+            api,
+            [
+                {"survey_id": survey_id, "person": {"external_id": who}, "score": score,
+                 "created_at": when}
+                for who, score, when in rows
+            ],
+        )  # fmt: skip
+        assert body["created"] == len(rows), body
+
+    send(
+        [
+            ("x", 2, "2026-09-10T12:00:00Z"),
+            ("x", 9, "2026-05-10T12:00:00Z"),
+            ("x", 6, "2026-04-20T12:00:00Z"),
+            ("x", 10, "2026-02-10T12:00:00Z"),
+            ("y", 3, "2026-05-15T12:00:00Z"),
+            ("y", 8, "2026-08-15T12:00:00Z"),
+        ]
+    )
+    send([("y", 10, "2026-02-15T12:00:00Z"), ("y", 7, "2026-04-15T12:00:00Z")])
+    linked = rows(app, project.id, linked=True)
+    assert linked == rebuilt(app, project.id, linked=True)
+    assert_linked(linked, "UTC")
+    # y's second quarter moved from the promoter of the first (stored after it) to a
+    # detractor: the linked row says so.
+    y = kept_person(api, "y")
+    q2 = [r for r in linked if r[3] == y and r[1] == "quarter" and r[2] == "2026-Q2"]
+    assert [(r[4], r[7]) for r in q2] == [(3, 10)], q2
+
+
 def kept_person(api, external_id):
     return api.get(f"/api/v1/people?external_id={external_id}").json["items"][0]["id"]
 
