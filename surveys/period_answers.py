@@ -19,6 +19,7 @@ Concurrent writers stay correct without locks: a row is only ever replaced by a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -60,6 +61,8 @@ KEPT_UNITS = ("quarter", "month")
 KEPT_WEIGHT = "mrr"
 _KEY = ("survey_id", "unit", "period", "person_id")
 _UPSERT_COLUMNS = _KEY + ("score", "created_at", "response_id", "weight")
+# A row's link to its previous period's row (see `_link_values`).
+_LINK_COLUMNS = ("prev_score", "prev_weight", "rise")
 
 
 def is_current(project: Project) -> bool:
@@ -80,19 +83,10 @@ def _upsert(dialect: str, linked: bool = False) -> Insert:
         new.created_at > old.created_at,
         and_(new.created_at == old.created_at, new.response_id > old.response_id),
     )
+    replaced = _UPSERT_COLUMNS[len(_KEY) :] + (_LINK_COLUMNS if linked else ())
     return stmt.on_conflict_do_update(
         index_elements=list(_KEY),
-        set_={
-            "score": new.score,
-            "created_at": new.created_at,
-            "response_id": new.response_id,
-            "weight": new.weight,
-            **(
-                {"prev_score": new.prev_score, "prev_weight": new.prev_weight, "rise": new.rise}
-                if linked
-                else {}
-            ),
-        },
+        set_={name: new[name] for name in replaced},
         where=later,
     )
 
@@ -186,6 +180,11 @@ def link_answer(session: Session, time_zone: str, survey_id: int, person_id: int
     _link_one().execute(session, params)
 
 
+def _previous_labels(periods: Iterable[Period], unit: str, time_zone: str) -> dict[str, str]:
+    """Each period's label -> the label of the period before it."""
+    return {p.label: previous_period(p, unit, time_zone).label for p in periods}
+
+
 def link(
     session: Session, time_zone: str, unit: str, labels: list[str], *where: ColumnElement[bool]
 ) -> int:
@@ -199,9 +198,7 @@ def link(
         after = next_period(periods[label], unit, time_zone)
         periods.setdefault(after.label, after)
     prev_label = case(
-        {label: previous_period(p, unit, time_zone).label for label, p in periods.items()},
-        value=pa.period,
-        else_=null(),
+        _previous_labels(periods.values(), unit, time_zone), value=pa.period, else_=null()
     )
     stmt = (
         update(PeriodAnswer.__table__)
@@ -363,7 +360,7 @@ def count_range(
     answers = last_id - first_id + 1
     for units, unit in enumerate(KEPT_UNITS, 1):
         periods = periods_between(first, last, unit, time_zone)
-        previous = {p.label: previous_period(p, unit, time_zone).label for p in periods}
+        previous = _previous_labels(periods, unit, time_zone)
         total += _insert_latest(session, unit, periods, *where, previous=previous)
         # Up to one row per answer in each unit written so far.
         planner_statistics.cover_written(
@@ -396,7 +393,9 @@ def _link_next(
         .distinct()
         .subquery("touched")
     )
-    prev_label = case({n.label: label for label, n in after.items()}, value=pa.period, else_=null())
+    prev_label = case(
+        _previous_labels(after.values(), unit, time_zone), value=pa.period, else_=null()
+    )
     stmt = (
         update(PeriodAnswer.__table__)
         .where(
@@ -521,16 +520,7 @@ def _insert_latest(
         c.response_id,
         c.weight,
     ).where(c.rn == 1, c.period.is_not(None))
-    columns = [
-        "survey_id",
-        "unit",
-        "period",
-        "person_id",
-        "score",
-        "created_at",
-        "response_id",
-        "weight",
-    ]
+    columns = list(_UPSERT_COLUMNS)
     if previous is not None:
         # One seek of the previous period's row per row, joined: the UPDATE of `link` needs
         # one per field.
@@ -549,7 +539,7 @@ def _insert_latest(
             before.weight.label("prev_weight"),
             (rank_case(c.score) - rank_case(before.score)).label("rise"),
         )
-        columns += ["prev_score", "prev_weight", "rise"]
+        columns += _LINK_COLUMNS
     dialect = session.get_bind().dialect.name
     stmt = _upsert(dialect, linked=previous is not None).from_select(columns, rows)
     # SQLAlchemy keeps an INSERT's row count only when asked (its result closes at once,
