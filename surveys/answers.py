@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
@@ -216,8 +216,22 @@ def record_answer(
     return stored, True
 
 
+class AnsweredProject(Protocol):
+    """What recording an answer reads of its project: a `Project`, or the read-only row of
+    its columns that the API's authentication read (`projects.secret_key_row`)."""
+
+    id: int
+    time_zone: str
+    events_wanted: list[str] | None
+
+
 def record_answer_for(
-    session: Session, project_id: int, who: dict[str, Any], answer: Answer, *, now: datetime
+    session: Session,
+    project: AnsweredProject,
+    who: dict[str, Any],
+    answer: Answer,
+    *,
+    now: datetime,
 ) -> tuple[SurveyResponse, bool]:
     """Store an answer for the person `who` matches (by id, external_id or email), creating
     them when new; returns (response, created). The response carries its `context`
@@ -228,18 +242,24 @@ def record_answer_for(
     is NotFound.
     """
     try:
-        return _record_for(session, project_id, who, answer, now=now)
+        return _record_for(session, project, who, answer, now=now)
     except PersonErased:
         if who.get("id") is not None:
             raise
-    return _record_for(session, project_id, who, answer, now=now)
+    return _record_for(session, project, who, answer, now=now)
 
 
 def _record_for(
-    session: Session, project_id: int, who: dict[str, Any], answer: Answer, *, now: datetime
+    session: Session,
+    project: AnsweredProject,
+    who: dict[str, Any],
+    answer: Answer,
+    *,
+    now: datetime,
 ) -> tuple[SurveyResponse, bool]:
+    project_id = project.id
     if _is_plain(answer):
-        plain = _record_plain(session, project_id, who, answer, now=now)
+        plain = _record_plain(session, project, who, answer, now=now)
         if plain is not None:
             return plain, True
     person, new_person = _match(session, project_id, who)
@@ -325,7 +345,12 @@ class _SurveyState:
 
 
 def _record_plain(
-    session: Session, project_id: int, who: dict[str, Any], answer: Answer, *, now: datetime
+    session: Session,
+    project: AnsweredProject,
+    who: dict[str, Any],
+    answer: Answer,
+    *,
+    now: datetime,
 ) -> StoredAnswer | None:
     """`record_answer_for` of a plain answer (`_is_plain`) in compiled statements, without
     ORM objects: the same rules in the same order (the person matched and held, the
@@ -333,6 +358,7 @@ def _record_plain(
     reads the survey's state and their previous score. None, having written nothing, when a
     concurrent request created the person first (the general path then matches them).
     """
+    project_id = project.id
     created_at = to_naive_utc(answer.created_at) if answer.created_at else now
     found = people.find_held_person(
         session,
@@ -363,9 +389,8 @@ def _record_plain(
     with deleted_meanwhile(f"person {person.id} not found", PersonErased):
         (response_id,) = _answer_insert(session.get_bind().dialect.name).returning(session, values)
     stored = StoredAnswer(id=response_id, **values)
-    # The project row sits in the session (authentication loaded it): its zone cuts the
-    # periods and its `events_wanted` says which events anyone listens to.
-    project = session.get(Project, project_id)
+    # The project's zone cuts the periods and its `events_wanted` says which events anyone
+    # listens to.
     listening = project.events_wanted or ()
     seen = None
     if events.SEGMENT_CHANGED in listening:

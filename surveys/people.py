@@ -159,7 +159,7 @@ def _held_by(key: str, beside: tuple[ColumnElement[Any], ...]) -> PreparedSelect
         )
         if key == "email":
             stmt = stmt.order_by(p.id).limit(1)
-    return PreparedSelect(stmt.with_for_update(read=True, key_share=True))
+    return PreparedSelect(stmt.with_for_update(read=True, key_share=True), locking=True)
 
 
 def find_held_person(

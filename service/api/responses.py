@@ -7,7 +7,7 @@ from marshmallow import ValidationError
 
 from service.api.base import api_blueprint
 from service.api.queries import response_filters
-from service.auth import current_project
+from service.auth import current_project, current_project_row
 from service.db import db
 from service.pagination import decode_cursor, page_response, page_schema
 from service.schemas.batch import (
@@ -63,7 +63,8 @@ def record_response(data):
     201 with the stored response and its `segment` (promoter 9–10, passive 7–8,
     detractor 0–6).
     """
-    session, project = db(), current_project()
+    # The project as authentication read it: an answer needs no object of the session.
+    session, project = db(), current_project_row()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:255] or None
     answer = answers.Answer(
         survey_id=data["survey_id"],
@@ -75,9 +76,7 @@ def record_response(data):
         properties=data.get("properties"),
         idempotency_key=key,
     )
-    response, _ = answers.record_answer_for(
-        session, project.id, data["person"], answer, now=utcnow()
-    )
+    response, _ = answers.record_answer_for(session, project, data["person"], answer, now=utcnow())
     session.commit()
     return response
 

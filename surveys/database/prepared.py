@@ -240,23 +240,27 @@ class _PerDialect:
 
 
 class PreparedSelect(_PerDialect):
-    """One SELECT, compiled on first use for each dialect it meets."""
+    """One SELECT, compiled on first use for each dialect it meets. `locking`: the statement
+    locks the rows it reads (FOR UPDATE, FOR KEY SHARE ...) and so always runs in the
+    session's transaction, which it begins when need be: on the kept connection, in
+    autocommit, the lock would end with the statement."""
 
-    def __init__(self, statement: Select) -> None:
+    def __init__(self, statement: Select, *, locking: bool = False) -> None:
         super().__init__(statement, None, share_json=True)
+        self.locking = locking
         # Rows name their fields after the statement's columns (or labels).
         self.row = namedtuple("Row", statement.selected_columns.keys(), rename=True)
 
     def rows(self, session: Session, params: dict[str, Any]) -> list[Any]:
         """All rows, as named tuples in the order of the statement's columns.
 
-        Inside the session's transaction when it has one (so the rows see its writes); else on
-        this thread's read connection (see `ReadConnections`) when the session's `info` holds
-        them, which spares beginning and committing a session transaction, and the pool's
-        checkout and reset, on a request that may write nothing.
+        Inside the session's transaction when it has one (so the rows see its writes) or the
+        statement locks; else on this thread's read connection (see `ReadConnections`) when
+        the session's `info` holds them, which spares beginning and committing a session
+        transaction, and the pool's checkout and reset, on a request that may write nothing.
         """
         reads: ReadConnections | None = session.info.get(READ_CONNECTIONS_INFO)
-        if reads is None or session.in_transaction():
+        if reads is None or self.locking or session.in_transaction():
             connection = session.connection()
             return self._run(connection.dialect, connection.connection, params)
         engine = session.get_bind()

@@ -9,7 +9,9 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from service.db import db
 from tests.analytics.helpers import rebuilt, rows
@@ -150,3 +152,31 @@ def test_racing_answers_edits_and_erasure_of_one_person(app, project):
     assert rows(app, project.id) == rebuilt(app, project.id)
     erased = [s for kind, s, _ in race.seen if kind == "erase" and s == 204]
     assert erased, "the race never erased the person"
+
+
+def test_an_answers_hold_on_its_person_lasts_until_its_commit(app, api, database_url):
+    """The person an answer matches is read with a lock (FOR KEY SHARE on PostgreSQL) in the
+    request's own transaction, which the read begins: on the thread's kept connection, in
+    autocommit, the lock would end with the statement and an erasure could delete the person
+    before the answer points at them."""
+    from surveys.people import find_held_person
+
+    api.post("/api/v1/people", json={"external_id": "held"})
+    with app.app_context():
+        session = db()
+        assert not session.in_transaction()
+        held = find_held_person(session, api.keys.id, {"external_id": "held"})
+        assert held is not None and session.in_transaction()
+        if database_url.startswith("postgresql"):
+            other = create_engine(database_url)
+            try:
+                with other.connect() as conn:
+                    conn.exec_driver_sql("SET lock_timeout = '200ms'")
+                    with pytest.raises(OperationalError, match="lock timeout"):
+                        conn.execute(
+                            text("SELECT id FROM people WHERE id = :id FOR UPDATE"),
+                            {"id": held.id},
+                        )
+            finally:
+                other.dispose()
+        session.rollback()
