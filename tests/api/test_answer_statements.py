@@ -61,3 +61,17 @@ def test_a_returning_person_costs_five_statements_and_a_new_one_seven(api, trace
     # The link of the answer's period rows to the previous periods (movement).
     assert "period_answers" in returning[4] and "prev_score" in returning[4]
     assert len(new_person) == 7, new_person
+
+
+def test_an_answer_with_a_key_reads_the_project_once(api, traced):
+    """An answer with an `Idempotency-Key` takes the general path, which reads the project
+    through the session: it gets the object made from authentication's row, not a second
+    query."""
+    survey = api.post("/api/v1/surveys", json={"name": "NPS"}).json
+    body = {"survey_id": survey["id"], "person": {"external_id": "u1"}, "score": 9}
+    traced.clear()
+    first = api.post("/api/v1/responses", json=body, headers={"Idempotency-Key": "k1"})
+    again = api.post("/api/v1/responses", json=body, headers={"Idempotency-Key": "k1"})
+    assert first.status_code == 201 and again.json["id"] == first.json["id"]
+    reads = [s for s in statements(traced) if re.search(r"\bFROM projects\b", s)]
+    assert len(reads) == 2, reads  # authentication's, once per request
