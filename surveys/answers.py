@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from surveys import events, people, segment_changes
+from surveys import events, people, projects, segment_changes
 from surveys.clock import to_naive_utc
 from surveys.database.inserts import insert_or_ignore
 from surveys.database.prepared import PreparedSelect, PreparedWrite
@@ -217,8 +217,9 @@ def record_answer(
 
 
 class AnsweredProject(Protocol):
-    """What recording an answer reads of its project: a `Project`, or the read-only row of
-    its columns that the API's authentication read (`projects.secret_key_row`)."""
+    """What recording an answer reads of its project: a `Project` of the session, or the
+    read-only row of its columns that the API's authentication read
+    (`projects.secret_key_row`)."""
 
     id: int
     time_zone: str
@@ -262,6 +263,11 @@ def _record_for(
         plain = _record_plain(session, project, who, answer, now=now)
         if plain is not None:
             return plain, True
+    if not isinstance(project, Project):
+        # The general path reads the project through the session (`session.get`): the row
+        # becomes the session's object, without a second query. The session holds a clean
+        # object only weakly, so `project` keeps it until the path returns.
+        project = projects.attach(session, project)
     person, new_person = _match(session, project_id, who)
     response, created = record_answer(session, project_id, person, answer, now=now, held=True)
     if created:

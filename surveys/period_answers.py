@@ -393,8 +393,9 @@ def _link_next(
         .distinct()
         .subquery("touched")
     )
+    # The period before each of those is the answers' own.
     prev_label = case(
-        _previous_labels(after.values(), unit, time_zone), value=pa.period, else_=null()
+        {after[p.label].label: p.label for p in periods}, value=pa.period, else_=null()
     )
     stmt = (
         update(PeriodAnswer.__table__)

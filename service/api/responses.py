@@ -63,12 +63,9 @@ def record_response(data):
     201 with the stored response and its `segment` (promoter 9–10, passive 7–8,
     detractor 0–6).
     """
+    # The project as authentication read it: an answer needs no object of the session.
+    session, project = db(), current_project_row()
     key = (request.headers.get("Idempotency-Key") or "").strip()[:255] or None
-    # A plain answer reads the project's id, zone and events of the row authentication read;
-    # one with a key takes the general path, which reads the project through the session
-    # (`session.get`), so it gets the session's object, made from that row.
-    session = db()
-    project = current_project_row() if key is None else current_project()
     answer = answers.Answer(
         survey_id=data["survey_id"],
         score=data["score"],

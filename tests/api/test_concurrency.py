@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from service.db import db
+from surveys.people import find_held_person
 from tests.analytics.helpers import rebuilt, rows
 from tests.live import serve_app
 
@@ -159,8 +160,6 @@ def test_an_answers_hold_on_its_person_lasts_until_its_commit(app, api, database
     request's own transaction, which the read begins: on the thread's kept connection, in
     autocommit, the lock would end with the statement and an erasure could delete the person
     before the answer points at them."""
-    from surveys.people import find_held_person
-
     api.post("/api/v1/people", json={"external_id": "held"})
     with app.app_context():
         session = db()
