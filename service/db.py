@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.caches import caches_of
@@ -15,9 +17,15 @@ from surveys.database.prepared import READ_CONNECTIONS_INFO, ReadConnections
 
 # Pages the WAL may hold before a commit checkpoints it (see `make_engine`).
 WAL_CHECKPOINT_PAGES = 10_000
+# A pooled PostgreSQL connection back in the pool for longer than this is pinged before it is
+# handed out again; one returned more recently goes out as it is (see `_ping_when_idle`).
+PING_AFTER_IDLE_SECONDS = 1.0
+# Where a pool entry keeps the moment its connection came back (`ConnectionPoolEntry.info`,
+# which SQLAlchemy empties when the connection is replaced).
+_RETURNED_AT = "flywheel.returned_at"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Engine:
     if url.startswith("sqlite"):
         path = make_url(url).database
         if path and path != ":memory:" and not path.startswith("file:"):
@@ -43,7 +51,39 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    _ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, after: float) -> None:
+    """Ping a pooled connection before use only when it has sat in the pool for `after`
+    seconds or more; a connection found dead is replaced before the request sees it.
+
+    In place of `pool_pre_ping`, which pings on every checkout: a round trip of its own, one
+    of the eight an answer through the API made on PostgreSQL (BENCHMARKS.md). A connection
+    returned moments ago by the last request is alive unless the server went away within
+    those moments, when the requests under way fail too; then the failed statement
+    invalidates the pool (SQLAlchemy's disconnect handling) and the next checkout connects
+    anew. Connections lost while idle (a server restart at night, a firewall closing quiet
+    connections) are the ones a ping catches, and it still does. Through the pool's
+    documented `checkout` event: raising `DisconnectionError` there makes the pool drop the
+    connection and hand out a new one."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record):  # noqa: ANN001
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_connection, record, _proxy):  # noqa: ANN001
+        returned = record.info.get(_RETURNED_AT)
+        # A connection made for this checkout (no return recorded) has just answered.
+        if returned is None or time.monotonic() - returned < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection was lost while idle") from exc
 
 
 def init_app(app: Flask, url: str) -> None:
