@@ -28,6 +28,28 @@ from sqlalchemy.orm import Session
 REMEMBER_LIMIT = 4096  # distinct JSON texts remembered per column
 # Where a session finds the app's `ReadConnections`: its sessionmaker's `info`.
 READ_CONNECTIONS_INFO = "flywheel.read_connections"
+# Where a PostgreSQL connection keeps the cursor its prepared statements share (`_cursor`).
+KEPT_CURSOR_INFO = "flywheel.kept_cursor"
+
+
+def _cursor(dialect: Dialect, dbapi_connection: Any, info: dict[str, Any]) -> tuple[Any, bool]:
+    """The cursor a statement runs on, and whether to close it after.
+
+    On PostgreSQL, the connection's kept cursor: psycopg builds a cursor's adaptation context
+    and result machinery anew with each one, and making and closing one per statement cost a
+    returning widget visit about a tenth of its CPU in process (BENCHMARKS.md). psycopg lets
+    a cursor run any number of statements, one after another; each `execute` replaces the
+    last result. `info` lives as long as the DBAPI connection (the pool entry's, which
+    SQLAlchemy empties when it replaces the connection, or `ReadConnections`' own), so the
+    cursor never outlives its connection. sqlite3's cursors are closed after each statement:
+    a RETURNING row fetched alone leaves its statement unfinished until the cursor is reset.
+    """
+    if dialect.name != "postgresql":
+        return dbapi_connection.cursor(), True
+    cursor = info.get(KEPT_CURSOR_INFO)
+    if cursor is None or cursor.closed:
+        cursor = info[KEPT_CURSOR_INFO] = dbapi_connection.cursor()
+    return cursor, False
 
 
 @dataclass(frozen=True)
@@ -113,6 +135,11 @@ class ReadConnections:
         """This thread's kept connection, or None."""
         return getattr(self._local, "connection", None)
 
+    @property
+    def info(self) -> dict[str, Any]:
+        """What lives as long as this thread's kept connection (its kept cursor)."""
+        return getattr(self._local, "info", {})
+
     @staticmethod
     def _connect(engine: Engine) -> Any:
         fairy = engine.raw_connection()
@@ -140,19 +167,23 @@ class ReadConnections:
     def _keep(self, engine: Engine) -> Any:
         local = self._local
         local.connection = self._connect(engine)
+        local.info = {}  # what lives as long as this connection (`_cursor`)
         local.pool, local.generation = engine.pool, self._generation
         return local.connection
 
-    def run(self, engine: Engine, read: Callable[[Any], Any], *, retry: bool = True) -> Any:
-        """`read(connection)` on this thread's connection. A failure on a kept one is tried
-        again once on a new connection, unless `retry` is false (a write, which the failed
-        try may have committed)."""
+    def run(
+        self, engine: Engine, read: Callable[[Any, dict[str, Any]], Any], *, retry: bool = True
+    ) -> Any:
+        """`read(connection, info)` on this thread's connection, `info` being a dict that
+        lives as long as the connection. A failure on a kept one is tried again once on a
+        new connection, unless `retry` is false (a write, which the failed try may have
+        committed)."""
         connection = self._kept(engine)
         reused = connection is not None
         if not reused:
             connection = self._keep(engine)
         try:
-            return read(connection)
+            return read(connection, self._local.info)
         except Exception:
             self.discard()
             if not reused or not retry:
@@ -161,7 +192,7 @@ class ReadConnections:
         # one, which a read may always make.
         connection = self._keep(engine)
         try:
-            return read(connection)
+            return read(connection, self._local.info)
         except Exception:
             self.discard()
             raise
@@ -170,6 +201,7 @@ class ReadConnections:
         """Close this thread's connection; its next read connects anew."""
         local = self._local
         connection, local.connection, local.pool = getattr(local, "connection", None), None, None
+        local.info = {}
         if connection is not None:
             with contextlib.suppress(Exception):
                 connection.close()
@@ -262,19 +294,27 @@ class PreparedSelect(_PerDialect):
         reads: ReadConnections | None = session.info.get(READ_CONNECTIONS_INFO)
         if reads is None or self.locking or session.in_transaction():
             connection = session.connection()
-            return self._run(connection.dialect, connection.connection, params)
+            pooled = connection.connection
+            return self._run(connection.dialect, pooled, pooled.info, params)
         engine = session.get_bind()
-        return reads.run(engine, lambda dbapi: self._run(engine.dialect, dbapi, params))
+        return reads.run(engine, lambda dbapi, info: self._run(engine.dialect, dbapi, info, params))
 
-    def _run(self, dialect: Dialect, dbapi_connection: Any, params: dict[str, Any]) -> list[Any]:
+    def _run(
+        self,
+        dialect: Dialect,
+        dbapi_connection: Any,
+        info: dict[str, Any],
+        params: dict[str, Any],
+    ) -> list[Any]:
         compiled = self.compiled_for(dialect)
-        cursor = dbapi_connection.cursor()
+        cursor, close = _cursor(dialect, dbapi_connection, info)
         try:
             cursor.execute(compiled.sql, self.values(compiled, params))
             results = self.results_for(dialect, cursor)
             fetched = cursor.fetchall()
         finally:
-            cursor.close()
+            if close:
+                cursor.close()
         if not results:
             return [self.row._make(fetched_row) for fetched_row in fetched]
         make, rows = self.row._make, []
@@ -308,7 +348,8 @@ class PreparedWrite(_PerDialect):
         """Insert one row; the RETURNING row as a plain tuple (None when an ON CONFLICT DO
         NOTHING skipped it). Returned JSON values are not shared between rows."""
         connection = session.connection()
-        return self._returning_on(connection.dialect, connection.connection, params)
+        pooled = connection.connection
+        return self._returning_on(connection.dialect, pooled, pooled.info, params)
 
     def returning_at_once(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """`returning`, committed by itself on this thread's kept connection (which runs in
@@ -324,15 +365,21 @@ class PreparedWrite(_PerDialect):
         if reads is None or session.in_transaction():
             return self.returning(session, params)
         return reads.run(
-            engine, lambda dbapi: self._returning_on(engine.dialect, dbapi, params), retry=False
+            engine,
+            lambda dbapi, info: self._returning_on(engine.dialect, dbapi, info, params),
+            retry=False,
         )
 
     def _returning_on(
-        self, dialect: Dialect, dbapi_connection: Any, params: dict[str, Any]
+        self,
+        dialect: Dialect,
+        dbapi_connection: Any,
+        info: dict[str, Any],
+        params: dict[str, Any],
     ) -> tuple[Any, ...] | None:
         compiled = self.compiled_for(dialect)
         values = self.values(compiled, params)
-        cursor = dbapi_connection.cursor()
+        cursor, close = _cursor(dialect, dbapi_connection, info)
         try:
             try:
                 cursor.execute(compiled.sql, values)
@@ -343,7 +390,8 @@ class PreparedWrite(_PerDialect):
                 ) from exc
             results = self.results_for(dialect, cursor)
         finally:
-            cursor.close()
+            if close:
+                cursor.close()
         if fetched is None or not results:
             return fetched if fetched is None else tuple(fetched)
         row = list(fetched)
@@ -364,10 +412,10 @@ class PreparedWrite(_PerDialect):
 
     def _send(self, session: Session, rows: Sequence[dict[str, Any]], *, many: bool) -> None:
         connection = session.connection()
-        dialect, dbapi_connection = connection.dialect, connection.connection
+        dialect, pooled = connection.dialect, connection.connection
         compiled = self.compiled_for(dialect)
         values = [self.values(compiled, row) for row in rows]
-        cursor = dbapi_connection.cursor()
+        cursor, close = _cursor(dialect, pooled, pooled.info)
         try:
             if many:
                 cursor.executemany(compiled.sql, values)
@@ -378,4 +426,5 @@ class PreparedWrite(_PerDialect):
                 compiled.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect
             ) from exc
         finally:
-            cursor.close()
+            if close:
+                cursor.close()
