@@ -336,11 +336,21 @@ def _survey_state() -> PreparedSelect:
 
 _SURVEY_ID = bindparam("survey_id", type_=Survey.id.type)
 # Read with the person, in the statement that matches and holds them: their answer's survey
-# (whose project and state the rules check) and their previous score (the answer's context).
+# (whose project and state the rules check), their previous score (the answer's context) and
+# whether they answered the survey after the answer's time (which period rows it relinks:
+# `period_answers.count_answer`), by the (survey, person, time) index.
 _BESIDE_PERSON = (
     select(Survey.project_id).where(Survey.id == _SURVEY_ID).scalar_subquery().label("s_project"),
     select(Survey.active).where(Survey.id == _SURVEY_ID).scalar_subquery().label("s_active"),
     previous_score_of(Person.id).label("previous_score"),
+    select(SurveyResponse.id)
+    .where(
+        SurveyResponse.survey_id == _SURVEY_ID,
+        SurveyResponse.person_id == Person.id,
+        SurveyResponse.created_at > bindparam("created_at", type_=SurveyResponse.created_at.type),
+    )
+    .exists()
+    .label("answered_since"),
 )
 
 
@@ -374,7 +384,7 @@ def _record_plain(
         {"survey_id": answer.survey_id, "created_at": created_at},
     )
     if found is not None:
-        person, previous = found, found.previous_score
+        person, previous, answered_since = found, found.previous_score, found.answered_since
         survey: Any = _SurveyState(found.s_project, found.s_active)
         if survey.project_id is None:
             survey = None
@@ -386,7 +396,7 @@ def _record_plain(
         if row is None:
             return None
         person = HeldPerson.of(row)
-        previous = None
+        previous, answered_since = None, False  # a person created now has no answers
         _check_fields(answer)
         rows = _survey_state().rows(session, {"survey_id": answer.survey_id})
         survey = rows[0] if rows else None
@@ -403,7 +413,7 @@ def _record_plain(
         seen = segment_changes.watch(
             session, project_id, project.time_zone, stored.survey_id, person.id, created_at
         )
-    count_answer(session, project.time_zone, stored)
+    count_answer(session, project.time_zone, stored, answered_since=bool(answered_since))
     segment_changes.settle(session, seen, stored, now)
     if events.RESPONSE_CREATED in listening:
         events.append(session, project_id, events.RESPONSE_CREATED, stored.id, now)

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Insert,
+    Integer,
     String,
     and_,
     bindparam,
@@ -54,7 +55,7 @@ from surveys.periods import (
     previous_period,
 )
 from surveys.property_refs import numeric_property
-from surveys.segments import rank_case
+from surveys.segments import rank_case, rank_of
 
 KEPT_UNITS = ("quarter", "month")
 # The property kept as each row's weight: the team app's revenue property by default.
@@ -256,12 +257,67 @@ def upsert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
         _prepared_upsert(dialect).execute_many(session, rows)
 
 
-def count_answer(session: Session, time_zone: str, response: Any) -> None:
-    """A new answer: it becomes its person's counted answer wherever it is the latest."""
+@memo(maxsize=4)
+def _prepared_upsert_linked(dialect: str) -> PreparedWrite:
+    """`_upsert` of one answer's rows, one per kept unit, each with its link to its previous
+    period's row read in the same statement (parameters of row i prefixed `ri_`, with the
+    previous period's label as `ri_before` and the score's segment rank as `ri_rank`; not
+    suffixed, as SQLAlchemy names the CASE's own literals `score_1` ...): what an answer
+    after every other of its person writes."""
+    table = PeriodAnswer.__table__
+    before = table.alias("before").c
+    values = []
+    for i in range(len(KEPT_UNITS)):
+        row = {c: bindparam(f"r{i}_{c}", type_=table.c[c].type) for c in _UPSERT_COLUMNS}
+        label = bindparam(f"r{i}_before", type_=String(8))
+
+        def earlier(column: Any, row: dict[str, Any] = row, label: Any = label) -> Any:
+            return (
+                select(column)
+                .where(
+                    before.survey_id == row["survey_id"],
+                    before.unit == row["unit"],
+                    before.period == label,
+                    before.person_id == row["person_id"],
+                )
+                .scalar_subquery()
+            )
+
+        # The same fields `_link_values` sets, each its own seek of the previous row's key.
+        row["prev_score"] = earlier(before.score)
+        row["prev_weight"] = earlier(before.weight)
+        # The new score's rank comes as a parameter (`rank_of`, the Python twin of
+        # `rank_case`): the score's own parameter may appear once per VALUES row.
+        rank = bindparam(f"r{i}_rank", type_=Integer())
+        row["rise"] = rank - earlier(rank_case(before.score))
+        values.append(row)
+    return PreparedWrite(_upsert(dialect, linked=True).values(values), None)
+
+
+def count_answer(
+    session: Session, time_zone: str, response: Any, *, answered_since: bool = True
+) -> None:
+    """A new answer: it becomes its person's counted answer wherever it is the latest.
+
+    `answered_since`: the person may have answered the survey after this answer's time
+    (stored answers later than it). When they have not, as with nearly every answer as it
+    arrives, no row of a later period exists to relink, and the answer's own rows take
+    their links in the upsert itself: one statement instead of two. Otherwise the rows and
+    the rows of the periods after them are linked by `link_answer`."""
     if response.survey_id is None or response.score is None or response.excluded:
         return
-    upsert_rows(session, answer_rows(time_zone, response))
-    link_answer(session, time_zone, response.survey_id, response.person_id, response.created_at)
+    rows = answer_rows(time_zone, response)
+    if answered_since:
+        upsert_rows(session, rows)
+        link_answer(session, time_zone, response.survey_id, response.person_id, response.created_at)
+        return
+    params: dict[str, Any] = {}
+    for i, (unit, row) in enumerate(zip(KEPT_UNITS, rows, strict=True)):
+        params.update({f"r{i}_{c}": row[c] for c in _UPSERT_COLUMNS})
+        at = period_of(response.created_at, unit, time_zone)
+        params[f"r{i}_before"] = previous_period(at, unit, time_zone).label
+        params[f"r{i}_rank"] = rank_of(response.score)
+    _prepared_upsert_linked(session.get_bind().dialect.name).execute(session, params)
 
 
 def recount(session: Session, time_zone: str, response: SurveyResponse) -> None:
