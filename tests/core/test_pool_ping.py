@@ -50,27 +50,28 @@ def _terminate(admin, pid: int) -> None:
     raise AssertionError(f"backend {pid} still there")
 
 
-def test_a_connection_returned_moments_ago_goes_out_without_a_ping(pg_database, admin):
-    engine = make_engine(pg_database, ping_after_idle=60)
+@pytest.mark.parametrize(
+    ("ping_after_idle", "idle", "last"),
+    [
+        # Returned moments ago: its last statement is still the reset of its return (a
+        # rollback), not a ping.
+        (60, 0, "ROLLBACK"),
+        # Back in the pool for longer than the setting: pinged on its way out.
+        (0.05, 0.1, ";"),
+    ],
+    ids=["returned-moments-ago", "sat-idle"],
+)
+def test_a_pooled_connection_is_pinged_only_after_sitting_idle(
+    pg_database, admin, ping_after_idle, idle, last
+):
+    engine = make_engine(pg_database, ping_after_idle=ping_after_idle)
     try:
         pid = _backend(engine)
+        time.sleep(idle)
         with engine.connect() as connection:
-            # The same pooled connection, checked out again: its last statement is still the
-            # reset of its return (a rollback), not a ping.
+            # The same pooled connection, checked out again.
             assert connection.connection.dbapi_connection.info.backend_pid == pid
-            assert _last_statement(admin, pid) == "ROLLBACK"
-    finally:
-        engine.dispose()
-
-
-def test_a_connection_that_sat_idle_is_pinged_before_use(pg_database, admin):
-    engine = make_engine(pg_database, ping_after_idle=0.05)
-    try:
-        pid = _backend(engine)
-        time.sleep(0.1)
-        with engine.connect() as connection:
-            assert connection.connection.dbapi_connection.info.backend_pid == pid
-            assert _last_statement(admin, pid) == ";"
+            assert _last_statement(admin, pid) == last
     finally:
         engine.dispose()
 
