@@ -35,7 +35,10 @@ CODE_OF_STATUS = {
     422: "invalid",
     429: "rate_limited",
     500: "internal",
+    503: "unavailable",
 }
+# What a client is told to wait before retrying a request that lost its database connection.
+RETRY_AFTER_LOST_CONNECTION = "1"
 
 
 class ErrorBodySchema(Schema):
@@ -121,6 +124,19 @@ def register(app: Flask) -> None:
             status, message = 404, "a record this request refers to was deleted meanwhile"
         elif isinstance(exc, OperationalError) and is_collision(exc):
             status, message = 409, "the request collided with a concurrent one; retry"
+        elif isinstance(exc, OperationalError) and exc.connection_invalidated:
+            # The database went away under the request (a restart, a failover): SQLAlchemy
+            # has marked the pool stale and the next request connects anew. The request's
+            # transaction was not committed, unless the connection went during the commit
+            # itself, whose outcome nobody can know: an answer sent with an Idempotency-Key
+            # may always be sent again.
+            log.warning("database connection lost: %s", type(exc.orig).__name__)
+            return error_response(
+                503,
+                CODE_OF_STATUS[503],
+                "the database connection was lost; retry",
+                headers={"Retry-After": RETRY_AFTER_LOST_CONNECTION},
+            )
         else:
             return _unexpected(exc)
         log.warning("concurrent change answered %s: %s", status, type(exc).__name__)

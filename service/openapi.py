@@ -22,7 +22,9 @@ Authenticate with the project's secret key: `Authorization: Bearer fw_sk_...`. E
 is JSON `{"error": {"code", "message", "details"}}`. Lists use cursor pagination: `limit`
 (1–1000, default 50) and `cursor` (the previous page's `next_cursor`); a `Link` header with
 `rel="next"` points to the next page. Request bodies are limited to 1 MiB (32 MiB for
-`/people/batch`); larger ones get 413."""
+`/people/batch`); larger ones get 413. A request that lost its database connection (a
+restart of the database under it) gets 503 `unavailable` with `Retry-After`: send it again,
+with an `Idempotency-Key` for an answer."""
 
 
 def schema_name(schema) -> str:

@@ -112,6 +112,41 @@ def _result_processors(
     return tuple(found)
 
 
+def _in_session(session: Session, run: Callable[[Dialect, Any, dict[str, Any]], Any]) -> Any:
+    """`run(dialect, connection, info)` on the session's pooled connection, beginning its
+    transaction when need be.
+
+    A driver error that says the connection is gone (a server restart, a failover) invalidates
+    the connection, as SQLAlchemy does for the statements it runs itself: the pool replaces
+    it rather than hand it out again. It comes out as SQLAlchemy's error marked
+    `connection_invalidated`, which the service answers with a 503 to retry
+    (`service/errors.py`). The pool pings only connections left idle (`service/db.py`), so a
+    connection the last request used may meet a server that went away since."""
+    connection = session.connection()
+    pooled, dialect = connection.connection, connection.dialect
+    try:
+        return run(dialect, pooled, pooled.info)
+    except Exception as exc:
+        orig = exc.orig if isinstance(exc, DBAPIError) else exc
+        if not isinstance(orig, dialect.loaded_dbapi.Error) or not dialect.is_disconnect(
+            orig, pooled, None
+        ):
+            raise
+        connection.invalidate(orig)
+        # The server went away for every connection the pool holds, not only this one: a new
+        # pool, as SQLAlchemy's own disconnect handling gives.
+        connection.engine.dispose()
+        statement = exc.statement if isinstance(exc, DBAPIError) else ""
+        raise DBAPIError.instance(
+            statement,
+            None,
+            orig,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=True,
+            dialect=dialect,
+        ) from orig
+
+
 class ReadConnections:
     """One DBAPI connection per thread, kept for the reads that run outside any transaction.
 
@@ -143,6 +178,16 @@ class ReadConnections:
     @staticmethod
     def _connect(engine: Engine) -> Any:
         fairy = engine.raw_connection()
+        if engine.dialect.name != "sqlite":
+            try:
+                # Kept for the thread's life, so worth a ping, which the pool spares a
+                # connection returned moments ago (`service/db.py`): a dead one means the
+                # server went away, and the pool is renewed before the one retry.
+                engine.dialect.do_ping(fairy.dbapi_connection)
+            except engine.dialect.loaded_dbapi.Error as exc:
+                fairy.invalidate(exc)
+                engine.dispose()
+                fairy = engine.raw_connection()
         fairy.detach()
         connection = fairy.dbapi_connection
         if engine.dialect.name == "sqlite":
@@ -151,7 +196,7 @@ class ReadConnections:
             # In WAL mode with synchronous=NORMAL a commit waits for no disk flush anyway.
             connection.isolation_level = None
         else:
-            connection.rollback()  # whatever a pre-ping began
+            connection.rollback()  # whatever the pool's ping began
             connection.autocommit = True
             # What it writes (`PreparedWrite.returning_at_once`: a widget visitor's person and
             # display) the next page view sends again: see surveys/database/durability.py.
@@ -293,9 +338,9 @@ class PreparedSelect(_PerDialect):
         """
         reads: ReadConnections | None = session.info.get(READ_CONNECTIONS_INFO)
         if reads is None or self.locking or session.in_transaction():
-            connection = session.connection()
-            pooled = connection.connection
-            return self._run(connection.dialect, pooled, pooled.info, params)
+            return _in_session(
+                session, lambda dialect, dbapi, info: self._run(dialect, dbapi, info, params)
+            )
         engine = session.get_bind()
         return reads.run(engine, lambda dbapi, info: self._run(engine.dialect, dbapi, info, params))
 
@@ -347,9 +392,9 @@ class PreparedWrite(_PerDialect):
     def returning(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """Insert one row; the RETURNING row as a plain tuple (None when an ON CONFLICT DO
         NOTHING skipped it). Returned JSON values are not shared between rows."""
-        connection = session.connection()
-        pooled = connection.connection
-        return self._returning_on(connection.dialect, pooled, pooled.info, params)
+        return _in_session(
+            session, lambda dialect, dbapi, info: self._returning_on(dialect, dbapi, info, params)
+        )
 
     def returning_at_once(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """`returning`, committed by itself on this thread's kept connection (which runs in
@@ -411,11 +456,21 @@ class PreparedWrite(_PerDialect):
         self._send(session, rows, many=True)
 
     def _send(self, session: Session, rows: Sequence[dict[str, Any]], *, many: bool) -> None:
-        connection = session.connection()
-        dialect, pooled = connection.dialect, connection.connection
+        _in_session(
+            session, lambda dialect, dbapi, info: self._send_on(dialect, dbapi, info, rows, many)
+        )
+
+    def _send_on(
+        self,
+        dialect: Dialect,
+        dbapi_connection: Any,
+        info: dict[str, Any],
+        rows: Sequence[dict[str, Any]],
+        many: bool,
+    ) -> None:
         compiled = self.compiled_for(dialect)
         values = [self.values(compiled, row) for row in rows]
-        cursor, close = _cursor(dialect, pooled, pooled.info)
+        cursor, close = _cursor(dialect, dbapi_connection, info)
         try:
             if many:
                 cursor.executemany(compiled.sql, values)

@@ -13,7 +13,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from service.db import make_engine
-from tests.conftest import PG_URL
+from service.factory import create_app
+from tests.conftest import PG_URL, TEST_SECRET, _truncate_pg, make_project
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has no pool pings")
 
@@ -105,3 +106,56 @@ def test_a_connection_lost_moments_after_its_return_fails_once_then_the_pool_rec
         assert _backend(engine) != lost
     finally:
         engine.dispose()
+
+
+def _drop_backends(admin, keep: tuple[int, ...] = ()) -> None:
+    """Terminate the service's backends on the test database, as a server restart does."""
+    with admin.connect() as connection:
+        dropped = connection.scalars(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND NOT pid = ANY(:keep)"
+            ),
+            {"keep": list(keep)},
+        ).all()
+    assert dropped and all(dropped)
+    time.sleep(0.2)  # gone; the pool's connections came back moments ago
+
+
+def test_requests_after_the_server_dropped_their_connections(pg_database, admin, tmp_path):
+    """Right after a request returned its connection to the pool, the server drops the
+    service's connections. When the thread's kept read connection is among them, its retry
+    finds the pool's connection dead too, renews the pool, and the request is served. When
+    only the pooled connection went, the request meets the loss in its first statement and
+    gets a 503 with Retry-After, nothing stored; the pool is renewed, and the request sent
+    again is stored once."""
+    _truncate_pg(pg_database)
+    app = create_app(
+        {"DATABASE_URL": pg_database, "VAR_DIR": str(tmp_path / "var"), "SECRET_KEY": TEST_SECRET}
+    )
+    app.config["TESTING"] = True
+    try:
+        keys = make_project(app)
+        client = app.test_client()
+        survey = client.post("/api/v1/surveys", json={"name": "NPS"}, headers=keys.auth).json
+        body = {"survey_id": survey["id"], "person": {"external_id": "u1"}, "score": 9}
+
+        def answer():
+            return client.post("/api/v1/responses", json=body, headers=keys.auth)
+
+        assert answer().status_code == 201
+        _drop_backends(admin)
+        assert answer().status_code == 201
+
+        kept = app.extensions["flywheel.caches"]["read_connections"].connection
+        _drop_backends(admin, keep=(kept.info.backend_pid,))
+        lost = answer()
+        assert lost.status_code == 503, lost.json
+        assert lost.headers["Retry-After"] == "1"
+        assert lost.json["error"]["code"] == "unavailable"
+        assert answer().status_code == 201
+        listed = client.get("/api/v1/responses", headers=keys.auth).json
+        assert len(listed["items"]) == 3
+    finally:
+        app.extensions["db_engine"].dispose()
