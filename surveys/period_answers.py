@@ -105,16 +105,25 @@ def _link_values(prev_label: ColumnElement[Any]) -> dict[str, Any]:
     """SET clause: the row's previous-period fields, read from that period's row of the same
     person (null when there is none)."""
     pa = PeriodAnswer.__table__.c
+    return _link_fields(prev_label, pa.survey_id, pa.unit, pa.person_id, rank_case(pa.score))
+
+
+def _link_fields(
+    prev_label: Any, survey_id: Any, unit: Any, person_id: Any, rank: Any
+) -> dict[str, Any]:
+    """A row's previous-period fields, given its key and its score's segment rank as
+    expressions: the table's own columns in an UPDATE (`_link_values`), parameters in an
+    INSERT's VALUES (`_prepared_upsert_linked`)."""
     before = PeriodAnswer.__table__.alias("before").c
 
     def earlier(column: Any) -> Any:
         return (
             select(column)
             .where(
-                before.survey_id == pa.survey_id,
-                before.unit == pa.unit,
+                before.survey_id == survey_id,
+                before.unit == unit,
                 before.period == prev_label,
-                before.person_id == pa.person_id,
+                before.person_id == person_id,
             )
             .scalar_subquery()
         )
@@ -124,7 +133,7 @@ def _link_values(prev_label: ColumnElement[Any]) -> dict[str, Any]:
     return {
         "prev_score": earlier(before.score),
         "prev_weight": earlier(before.weight),
-        "rise": rank_case(pa.score) - earlier(rank_case(before.score)),
+        "rise": rank - earlier(rank_case(before.score)),
     }
 
 
@@ -217,19 +226,27 @@ def _prepared_upsert(dialect: str) -> PreparedWrite:
 
 def answer_rows(time_zone: str, response: Any) -> list[dict[str, Any]]:
     """The period rows (one per kept unit) of a counted answer."""
-    return [
-        {
+    return [row for _, row in _answer_periods(time_zone, response)]
+
+
+def _answer_periods(time_zone: str, response: Any) -> list[tuple[Period, dict[str, Any]]]:
+    """Each kept unit's period of a counted answer, with the answer's row in it."""
+    weight = kept_weight(response.properties)
+    found = []
+    for unit in KEPT_UNITS:
+        at = period_of(response.created_at, unit, time_zone)
+        row = {
             "survey_id": response.survey_id,
             "unit": unit,
-            "period": period_of(response.created_at, unit, time_zone).label,
+            "period": at.label,
             "person_id": response.person_id,
             "score": response.score,
             "created_at": response.created_at,
             "response_id": response.id,
-            "weight": kept_weight(response.properties),
+            "weight": weight,
         }
-        for unit in KEPT_UNITS
-    ]
+        found.append((at, row))
+    return found
 
 
 @memo(maxsize=4)
@@ -265,31 +282,18 @@ def _prepared_upsert_linked(dialect: str) -> PreparedWrite:
     suffixed, as SQLAlchemy names the CASE's own literals `score_1` ...): what an answer
     after every other of its person writes."""
     table = PeriodAnswer.__table__
-    before = table.alias("before").c
     values = []
     for i in range(len(KEPT_UNITS)):
         row = {c: bindparam(f"r{i}_{c}", type_=table.c[c].type) for c in _UPSERT_COLUMNS}
-        label = bindparam(f"r{i}_before", type_=String(8))
-
-        def earlier(column: Any, row: dict[str, Any] = row, label: Any = label) -> Any:
-            return (
-                select(column)
-                .where(
-                    before.survey_id == row["survey_id"],
-                    before.unit == row["unit"],
-                    before.period == label,
-                    before.person_id == row["person_id"],
-                )
-                .scalar_subquery()
-            )
-
-        # The same fields `_link_values` sets, each its own seek of the previous row's key.
-        row["prev_score"] = earlier(before.score)
-        row["prev_weight"] = earlier(before.weight)
         # The new score's rank comes as a parameter (`rank_of`, the Python twin of
         # `rank_case`): the score's own parameter may appear once per VALUES row.
-        rank = bindparam(f"r{i}_rank", type_=Integer())
-        row["rise"] = rank - earlier(rank_case(before.score))
+        row |= _link_fields(
+            bindparam(f"r{i}_before", type_=String(8)),
+            row["survey_id"],
+            row["unit"],
+            row["person_id"],
+            bindparam(f"r{i}_rank", type_=Integer()),
+        )
         values.append(row)
     return PreparedWrite(_upsert(dialect, linked=True).values(values), None)
 
@@ -306,17 +310,16 @@ def count_answer(
     the rows of the periods after them are linked by `link_answer`."""
     if response.survey_id is None or response.score is None or response.excluded:
         return
-    rows = answer_rows(time_zone, response)
     if answered_since:
-        upsert_rows(session, rows)
+        upsert_rows(session, answer_rows(time_zone, response))
         link_answer(session, time_zone, response.survey_id, response.person_id, response.created_at)
         return
     params: dict[str, Any] = {}
-    for i, (unit, row) in enumerate(zip(KEPT_UNITS, rows, strict=True)):
+    rank = rank_of(response.score)
+    for i, (at, row) in enumerate(_answer_periods(time_zone, response)):
         params.update({f"r{i}_{c}": row[c] for c in _UPSERT_COLUMNS})
-        at = period_of(response.created_at, unit, time_zone)
-        params[f"r{i}_before"] = previous_period(at, unit, time_zone).label
-        params[f"r{i}_rank"] = rank_of(response.score)
+        params[f"r{i}_before"] = previous_period(at, row["unit"], time_zone).label
+        params[f"r{i}_rank"] = rank
     _prepared_upsert_linked(session.get_bind().dialect.name).execute(session, params)
 
 

@@ -196,7 +196,7 @@ class ReadConnections:
             # In WAL mode with synchronous=NORMAL a commit waits for no disk flush anyway.
             connection.isolation_level = None
         else:
-            connection.rollback()  # whatever the pool's ping began
+            connection.rollback()  # leave no transaction open before autocommit
             connection.autocommit = True
             # What it writes (`PreparedWrite.returning_at_once`: a widget visitor's person and
             # display) the next page view sends again: see surveys/database/durability.py.
@@ -217,18 +217,22 @@ class ReadConnections:
         return local.connection
 
     def run(
-        self, engine: Engine, read: Callable[[Any, dict[str, Any]], Any], *, retry: bool = True
+        self,
+        engine: Engine,
+        read: Callable[[Dialect, Any, dict[str, Any]], Any],
+        *,
+        retry: bool = True,
     ) -> Any:
-        """`read(connection, info)` on this thread's connection, `info` being a dict that
-        lives as long as the connection. A failure on a kept one is tried again once on a
-        new connection, unless `retry` is false (a write, which the failed try may have
-        committed)."""
+        """`read(dialect, connection, info)` on this thread's connection, `info` being a dict
+        that lives as long as the connection: the call `_in_session` makes on the session's
+        connection. A failure on a kept one is tried again once on a new connection, unless
+        `retry` is false (a write, which the failed try may have committed)."""
         connection = self._kept(engine)
         reused = connection is not None
         if not reused:
             connection = self._keep(engine)
         try:
-            return read(connection, self._local.info)
+            return read(engine.dialect, connection, self._local.info)
         except Exception:
             self.discard()
             if not reused or not retry:
@@ -237,7 +241,7 @@ class ReadConnections:
         # one, which a read may always make.
         connection = self._keep(engine)
         try:
-            return read(connection, self._local.info)
+            return read(engine.dialect, connection, self._local.info)
         except Exception:
             self.discard()
             raise
@@ -337,12 +341,13 @@ class PreparedSelect(_PerDialect):
         transaction, and the pool's checkout and reset, on a request that may write nothing.
         """
         reads: ReadConnections | None = session.info.get(READ_CONNECTIONS_INFO)
+
+        def run(dialect: Dialect, dbapi_connection: Any, info: dict[str, Any]) -> list[Any]:
+            return self._run(dialect, dbapi_connection, info, params)
+
         if reads is None or self.locking or session.in_transaction():
-            return _in_session(
-                session, lambda dialect, dbapi, info: self._run(dialect, dbapi, info, params)
-            )
-        engine = session.get_bind()
-        return reads.run(engine, lambda dbapi, info: self._run(engine.dialect, dbapi, info, params))
+            return _in_session(session, run)
+        return reads.run(session.get_bind(), run)
 
     def _run(
         self,
@@ -392,9 +397,18 @@ class PreparedWrite(_PerDialect):
     def returning(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """Insert one row; the RETURNING row as a plain tuple (None when an ON CONFLICT DO
         NOTHING skipped it). Returned JSON values are not shared between rows."""
-        return _in_session(
-            session, lambda dialect, dbapi, info: self._returning_on(dialect, dbapi, info, params)
-        )
+        return _in_session(session, self._returning_with(params))
+
+    def _returning_with(
+        self, params: dict[str, Any]
+    ) -> Callable[[Dialect, Any, dict[str, Any]], tuple[Any, ...] | None]:
+        """The insert of `params` as a call on a connection, for `_in_session` or
+        `ReadConnections.run`."""
+
+        def run(dialect: Dialect, dbapi_connection: Any, info: dict[str, Any]) -> Any:
+            return self._returning_on(dialect, dbapi_connection, info, params)
+
+        return run
 
     def returning_at_once(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """`returning`, committed by itself on this thread's kept connection (which runs in
@@ -406,14 +420,9 @@ class PreparedWrite(_PerDialect):
         committed. The kept connections commit without waiting for the WAL flush
         (`ReadConnections`): for writes the next request repeats anyway."""
         reads: ReadConnections | None = session.info.get(READ_CONNECTIONS_INFO)
-        engine = session.get_bind()
         if reads is None or session.in_transaction():
             return self.returning(session, params)
-        return reads.run(
-            engine,
-            lambda dbapi, info: self._returning_on(engine.dialect, dbapi, info, params),
-            retry=False,
-        )
+        return reads.run(session.get_bind(), self._returning_with(params), retry=False)
 
     def _returning_on(
         self,
